@@ -1,0 +1,229 @@
+//! `RedisPool`: a `rocket_db_pools::Pool` over deadpool and redis-rs whose checkout costs no
+//! Redis command.
+//!
+//! deadpool-redis's stock manager sends `UNWATCH` + `PING` every time it hands out a pooled
+//! connection: one extra round trip per request. Ours recycles without I/O and instead
+//! retires a connection the moment a command on it fails in a way that leaves it unusable
+//! (I/O error, timeout, dropped connection). Every wait is bounded: pool wait and connect by
+//! `connect_timeout`, each command by `response_timeout_ms`, so an unreachable Redis turns
+//! into an error within those bounds instead of a hung request.
+//!
+//! Configuration lives in the usual `[default.databases.NAME]` table:
+//!
+//! ```toml
+//! [default.databases.sessions]
+//! url = "redis://127.0.0.1:6379/0"
+//! max_connections = 16       # default: workers * 4 (set by rocket_db_pools)
+//! connect_timeout = 2        # seconds; pool wait and TCP connect. default: 5
+//! response_timeout_ms = 1000 # per command. default: 1000
+//! ```
+
+use std::time::Duration;
+
+use deadpool::Runtime;
+use deadpool::managed::{self, Metrics, Object, RecycleError, RecycleResult};
+use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
+use deadpool_redis::redis::{
+    self, AsyncConnectionConfig, Client, Cmd, Pipeline, RedisError, RedisFuture, Value,
+};
+use rocket::figment::Figment;
+use serde::Deserialize;
+
+/// The `[databases.NAME]` keys this pool reads.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RedisPoolConfig {
+    /// Redis URL, `redis://[user:password@]host:port/db` or `rediss://` for TLS.
+    /// _Default:_ none, required.
+    pub url: String,
+    /// Most connections the pool opens. _Default:_ `workers * 4`.
+    pub max_connections: usize,
+    /// Seconds to wait for a free connection, and for a new one to connect.
+    /// _Default:_ `5`.
+    pub connect_timeout: u64,
+    /// Milliseconds to wait for the answer to one command. _Default:_ `1000`.
+    #[serde(default = "default_response_timeout_ms")]
+    pub response_timeout_ms: u64,
+}
+
+fn default_response_timeout_ms() -> u64 {
+    1000
+}
+
+/// Errors of the pool: a bad configuration at launch, or no connection at request time.
+#[derive(Debug, thiserror::Error)]
+pub enum RedisPoolError {
+    /// The `[databases.NAME]` table could not be read.
+    #[error("invalid Redis pool configuration: {0}")]
+    Config(#[from] Box<rocket::figment::Error>),
+    /// The URL is not a Redis URL.
+    #[error("invalid Redis URL: {0}")]
+    Url(#[source] RedisError),
+    /// deadpool refused the pool settings.
+    #[error("cannot build the Redis pool: {0}")]
+    Build(#[from] managed::BuildError),
+    /// No connection could be had within the timeouts.
+    #[error("no Redis connection: {0}")]
+    Get(#[from] managed::PoolError<RedisError>),
+}
+
+/// A pool of multiplexed Redis connections, usable as a `rocket_db_pools` database:
+///
+/// ```rust,no_run
+/// use rocket_db_pools::Database;
+/// use rocket_redis_sessions::redis_pool::RedisPool;
+///
+/// #[derive(Database)]
+/// #[database("sessions")]
+/// struct Sessions(RedisPool);
+/// ```
+#[derive(Clone)]
+pub struct RedisPool {
+    inner: managed::Pool<Manager>,
+}
+
+impl std::fmt::Debug for RedisPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisPool").field("status", &self.inner.status()).finish()
+    }
+}
+
+impl RedisPool {
+    /// Builds a pool from its configuration. Connects lazily: a Redis that is down at launch
+    /// does not stop the app from starting.
+    ///
+    /// # Errors
+    /// [`RedisPoolError::Url`] for a URL redis-rs cannot parse, [`RedisPoolError::Build`] for
+    /// settings deadpool refuses.
+    pub fn new(config: &RedisPoolConfig) -> Result<Self, RedisPoolError> {
+        let client = Client::open(config.url.as_str()).map_err(RedisPoolError::Url)?;
+        let connect = Duration::from_secs(config.connect_timeout);
+        let response = Duration::from_millis(config.response_timeout_ms);
+        let connection = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(connect))
+            .set_response_timeout(Some(response));
+        let manager = Manager { client, connection };
+        let inner = managed::Pool::builder(manager)
+            .max_size(config.max_connections.max(1))
+            .wait_timeout(Some(connect))
+            .create_timeout(Some(connect))
+            .recycle_timeout(Some(response))
+            .runtime(Runtime::Tokio1)
+            .build()?;
+        Ok(Self { inner })
+    }
+
+    /// Checks out a connection. Sends nothing to Redis unless a new connection must be made.
+    ///
+    /// # Errors
+    /// [`RedisPoolError::Get`] when no connection is free or can be made within
+    /// `connect_timeout`.
+    pub async fn get(&self) -> Result<PooledConnection, RedisPoolError> {
+        Ok(PooledConnection(self.inner.get().await?))
+    }
+
+    /// Sends one `PING` and checks the answer.
+    ///
+    /// # Errors
+    /// The pool's error when no connection can be had, or the command's when Redis fails.
+    pub async fn ping(&self) -> Result<(), RedisPoolError> {
+        let mut conn = self.get().await?;
+        let pong: Result<String, RedisError> = redis::cmd("PING").query_async(&mut conn).await;
+        pong.map(drop).map_err(|e| RedisPoolError::Get(managed::PoolError::Backend(e)))
+    }
+
+    /// Closes the pool: checked-out connections are dropped when returned.
+    pub fn close(&self) {
+        self.inner.close();
+    }
+}
+
+#[rocket::async_trait]
+impl rocket_db_pools::Pool for RedisPool {
+    type Connection = PooledConnection;
+    type Error = RedisPoolError;
+
+    async fn init(figment: &Figment) -> Result<Self, Self::Error> {
+        let config: RedisPoolConfig = figment.extract().map_err(Box::new)?;
+        Self::new(&config)
+    }
+
+    async fn get(&self) -> Result<Self::Connection, Self::Error> {
+        RedisPool::get(self).await
+    }
+
+    async fn close(&self) {
+        RedisPool::close(self);
+    }
+}
+
+/// Creates multiplexed connections; recycles them without a round trip.
+pub struct Manager {
+    client: Client,
+    connection: AsyncConnectionConfig,
+}
+
+/// A pooled connection and whether a command on it has failed beyond repair.
+pub struct Connection {
+    conn: MultiplexedConnection,
+    broken: bool,
+}
+
+impl managed::Manager for Manager {
+    type Type = Connection;
+    type Error = RedisError;
+
+    async fn create(&self) -> Result<Connection, RedisError> {
+        let conn = self.client.get_multiplexed_async_connection_with_config(&self.connection);
+        Ok(Connection { conn: conn.await?, broken: false })
+    }
+
+    async fn recycle(&self, conn: &mut Connection, _: &Metrics) -> RecycleResult<RedisError> {
+        match conn.broken {
+            true => Err(RecycleError::message("a command failed on this connection")),
+            false => Ok(()),
+        }
+    }
+}
+
+/// A connection checked out of a [`RedisPool`]; use it with any redis-rs command.
+pub struct PooledConnection(Object<Manager>);
+
+impl PooledConnection {
+    fn note<T>(&mut self, result: &Result<T, RedisError>) {
+        if let Err(e) = result {
+            // After a timeout the reply may still arrive later and be read as the answer
+            // to the next command; after an I/O error the socket is gone. Either way the
+            // connection must not be handed out again.
+            if e.is_timeout() || e.is_io_error() || e.is_unrecoverable_error() {
+                self.0.broken = true;
+            }
+        }
+    }
+}
+
+impl ConnectionLike for PooledConnection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        Box::pin(async move {
+            let result = self.0.conn.send_packed_command(cmd).await;
+            self.note(&result);
+            result
+        })
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        Box::pin(async move {
+            let result = self.0.conn.send_packed_commands(cmd, offset, count).await;
+            self.note(&result);
+            result
+        })
+    }
+
+    fn get_db(&self) -> i64 {
+        self.0.conn.get_db()
+    }
+}

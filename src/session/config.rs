@@ -1,0 +1,220 @@
+//! `[sessions]` configuration: read once at ignite into [`SessionConfig`], checked, then
+//! shared read-only with every request.
+
+use std::time::Duration;
+
+use rocket::figment::Figment;
+use rocket::http::SameSite;
+use serde::{Deserialize, Serialize};
+
+/// Which store keeps the sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// Redis through the app's `rocket_db_pools` database. Never falls back: while Redis is
+    /// down, routes that need the session answer 503.
+    Redis,
+    /// In this process's memory: lost on restart, not shared between instances.
+    Memory,
+    /// Redis if it answers at launch, otherwise memory with a loud warning. For development.
+    Auto,
+}
+
+/// The `SameSite` attribute of the session cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SameSiteConfig {
+    /// Sent on top-level navigations from other sites (the OAuth return needs it).
+    Lax,
+    /// Never sent cross-site. Breaks the return from an OAuth provider.
+    Strict,
+    /// Sent everywhere; requires `secure = true`.
+    None,
+}
+
+impl From<SameSiteConfig> for SameSite {
+    fn from(value: SameSiteConfig) -> Self {
+        match value {
+            SameSiteConfig::Lax => SameSite::Lax,
+            SameSiteConfig::Strict => SameSite::Strict,
+            SameSiteConfig::None => SameSite::None,
+        }
+    }
+}
+
+/// The `[sessions]` table. Every field has a default; `ROCKET_SESSIONS={key=value}`
+/// overrides any of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    /// Name of the session cookie. A `__Host-` name requires `secure = true` and no
+    /// `domain`; a `__Secure-` name requires `secure = true`. _Default:_ `"session"`.
+    pub cookie_name: String,
+    /// Prefix of every storage key. _Default:_ `"session:"`.
+    pub key_prefix: String,
+    /// Seconds a session lives without being used; each use starts it again.
+    /// _Default:_ `1800` (30 minutes).
+    pub idle_timeout: u64,
+    /// Seconds a session lives at most, counted from its creation, however often it is
+    /// used. _Default:_ `86400` (24 hours).
+    pub absolute_timeout: u64,
+    /// Where sessions live: `"redis"`, `"memory"` or `"auto"`. _Default:_ `"redis"`.
+    pub store: StoreKind,
+    /// The `Secure` cookie attribute. _Default:_ `false` in the debug profile, `true` in
+    /// every other profile.
+    pub secure: Option<bool>,
+    /// The `SameSite` cookie attribute. _Default:_ `"lax"`.
+    pub same_site: SameSiteConfig,
+    /// The `Domain` cookie attribute; unset means host-only. _Default:_ none.
+    pub domain: Option<String>,
+    /// Most bytes a session's data may hold (keys plus JSON values); an insert past it is
+    /// refused with an error. _Default:_ `65536`.
+    pub max_bytes: usize,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            cookie_name: "session".into(),
+            key_prefix: "session:".into(),
+            idle_timeout: 1800,
+            absolute_timeout: 86_400,
+            store: StoreKind::Redis,
+            secure: None,
+            same_site: SameSiteConfig::Lax,
+            domain: None,
+            max_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// A `[sessions]` table that cannot work.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The table does not have the expected shape.
+    #[error("invalid [sessions] configuration: {0}")]
+    Parse(#[from] Box<rocket::figment::Error>),
+    /// A value is out of range or contradicts another.
+    #[error("invalid [sessions] configuration: {0}")]
+    Invalid(&'static str),
+}
+
+impl SessionConfig {
+    /// Reads the `sessions` table of `figment` (all defaults when it is absent) and checks
+    /// it. `secure` left unset becomes `true` outside the debug profile.
+    ///
+    /// # Errors
+    /// [`ConfigError`] when a value has the wrong type or the settings contradict each other
+    /// (a `__Host-` cookie without `Secure`, `SameSite=None` without `Secure`, zero timeouts).
+    pub fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
+        let mut config: Self = match figment.find_value("sessions") {
+            Ok(_) => figment.extract_inner("sessions").map_err(Box::new)?,
+            Err(_) => Self::default(),
+        };
+        if config.secure.is_none() {
+            let debug = figment.profile() == rocket::Config::DEBUG_PROFILE;
+            config.secure = Some(!debug);
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let secure = self.secure();
+        let name = &self.cookie_name;
+        let valid_name = !name.is_empty()
+            && name.bytes().all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b));
+        if !valid_name {
+            return Err(ConfigError::Invalid("cookie_name is not a valid cookie name"));
+        }
+        if name.starts_with("__Host-") && (!secure || self.domain.is_some()) {
+            return Err(ConfigError::Invalid(
+                "a `__Host-` cookie_name needs `secure = true` and no `domain` (RFC 6265bis)",
+            ));
+        }
+        if name.starts_with("__Secure-") && !secure {
+            return Err(ConfigError::Invalid("a `__Secure-` cookie_name needs `secure = true`"));
+        }
+        if self.same_site == SameSiteConfig::None && !secure {
+            return Err(ConfigError::Invalid("`same_site = \"none\"` needs `secure = true`"));
+        }
+        if self.idle_timeout == 0 || self.absolute_timeout == 0 {
+            return Err(ConfigError::Invalid("idle_timeout and absolute_timeout must be > 0"));
+        }
+        if self.max_bytes == 0 {
+            return Err(ConfigError::Invalid("max_bytes must be > 0"));
+        }
+        Ok(())
+    }
+
+    /// Whether the cookie carries `Secure`.
+    pub fn secure(&self) -> bool {
+        self.secure.unwrap_or(true)
+    }
+
+    /// The idle timeout as a [`Duration`].
+    pub fn idle(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout)
+    }
+
+    /// The absolute lifetime as a [`Duration`].
+    pub fn absolute(&self) -> Duration {
+        Duration::from_secs(self.absolute_timeout)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rocket::figment::providers::Serialized;
+
+    use super::*;
+
+    fn figment(profile: &str, sessions: serde_json::Value) -> Figment {
+        Figment::from(Serialized::default("sessions", sessions)).select(profile)
+    }
+
+    #[test]
+    fn an_absent_table_gives_the_defaults() {
+        let config = SessionConfig::from_figment(&Figment::new().select("debug")).unwrap();
+        assert_eq!(config.cookie_name, "session");
+        assert_eq!(config.idle_timeout, 1800);
+        assert!(!config.secure(), "debug defaults to a non-Secure cookie");
+    }
+
+    #[test]
+    fn secure_defaults_to_true_outside_debug() {
+        let config = SessionConfig::from_figment(&Figment::new().select("release")).unwrap();
+        assert!(config.secure());
+    }
+
+    #[test]
+    fn a_host_prefixed_name_without_secure_is_refused() {
+        let f = figment("debug", serde_json::json!({"cookie_name": "__Host-s"}));
+        assert!(SessionConfig::from_figment(&f).is_err());
+        let f = figment("debug", serde_json::json!({"cookie_name": "__Host-s", "secure": true}));
+        assert!(SessionConfig::from_figment(&f).is_ok());
+        let f = figment(
+            "release",
+            serde_json::json!({"cookie_name": "__Host-s", "domain": "example.com"}),
+        );
+        assert!(SessionConfig::from_figment(&f).is_err());
+    }
+
+    #[test]
+    fn same_site_none_without_secure_is_refused() {
+        let f = figment("debug", serde_json::json!({"same_site": "none"}));
+        assert!(SessionConfig::from_figment(&f).is_err());
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        let f = figment("debug", serde_json::json!({"idle_timout": 5}));
+        assert!(SessionConfig::from_figment(&f).is_err());
+        let f = figment("debug", serde_json::json!({"store": "postgres"}));
+        assert!(SessionConfig::from_figment(&f).is_err());
+        let f = figment("debug", serde_json::json!({"cookie_name": "a b"}));
+        assert!(SessionConfig::from_figment(&f).is_err());
+        let f = figment("debug", serde_json::json!({"idle_timeout": 0}));
+        assert!(SessionConfig::from_figment(&f).is_err());
+    }
+}

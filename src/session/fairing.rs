@@ -1,0 +1,259 @@
+//! [`SessionFairing`]: picks the store at ignite and commits each request's session work
+//! after its handler.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rocket::fairing::{self, Fairing, Info, Kind};
+use rocket::http::{ContentType, Cookie, Header, Status as HttpStatus};
+use rocket::{Build, Request, Response, Rocket};
+use rocket_db_pools::Database;
+
+use super::config::{SessionConfig, StoreKind};
+use super::guard::Slot;
+use super::state::Commit;
+use super::store::{Expiry, MemoryStore, RedisStore, SessionStore, StoreError};
+use crate::redis_pool::RedisPool;
+
+/// Builds the response sent instead of the handler's when the session cannot be saved.
+pub type ErrorPage = for<'r> fn(&'r Request<'_>) -> Response<'static>;
+
+/// Where the Redis store gets its pool.
+type FetchPool = fn(&Rocket<Build>) -> Option<RedisPool>;
+
+/// The session layer's managed state: configuration and store, shared by every request.
+pub struct SessionLayer {
+    config: SessionConfig,
+    store: Arc<dyn SessionStore>,
+    fallback: bool,
+}
+
+impl SessionLayer {
+    /// The checked `[sessions]` configuration.
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    /// The store in use.
+    pub fn store(&self) -> &dyn SessionStore {
+        &*self.store
+    }
+
+    /// Whether `store = "auto"` fell back to memory because Redis did not answer at launch.
+    pub fn is_fallback(&self) -> bool {
+        self.fallback
+    }
+
+    /// The session cookie carrying `value`, with every attribute the configuration asks
+    /// for, expiring after `max_age`.
+    pub(crate) fn cookie(&self, value: String, max_age: Duration) -> Cookie<'static> {
+        let seconds = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
+        let mut cookie = self.base_cookie(value);
+        cookie.set_max_age(rocket::time::Duration::seconds(seconds));
+        cookie
+    }
+
+    /// The cookie that removes the session cookie: same name, path, domain and flags.
+    pub(crate) fn removal_cookie(&self) -> Cookie<'static> {
+        self.base_cookie(String::new())
+    }
+
+    fn base_cookie(&self, value: String) -> Cookie<'static> {
+        let config = &self.config;
+        let mut cookie = Cookie::build((config.cookie_name.clone(), value))
+            .path("/")
+            .http_only(true)
+            .secure(config.secure())
+            .same_site(config.same_site.into())
+            .build();
+        if let Some(domain) = &config.domain {
+            cookie.set_domain(domain.clone());
+        }
+        cookie
+    }
+}
+
+enum Source {
+    Pool(FetchPool),
+    Store(Arc<dyn SessionStore>),
+}
+
+/// Attach after the database fairing:
+///
+/// ```rust,no_run
+/// use rocket_db_pools::Database;
+/// use rocket_redis_sessions::redis_pool::RedisPool;
+/// use rocket_redis_sessions::session::SessionFairing;
+///
+/// #[derive(Database)]
+/// #[database("sessions")]
+/// struct Sessions(RedisPool);
+///
+/// let rocket = rocket::build()
+///     .attach(Sessions::init())
+///     .attach(SessionFairing::redis::<Sessions>());
+/// ```
+pub struct SessionFairing {
+    source: Source,
+    error_page: ErrorPage,
+}
+
+fn fetch_pool<D: Database<Pool = RedisPool>>(rocket: &Rocket<Build>) -> Option<RedisPool> {
+    D::fetch(rocket).map(|db| RedisPool::clone(db))
+}
+
+impl SessionFairing {
+    /// Sessions kept where `[sessions] store` says, Redis being the pool of database `D`.
+    pub fn redis<D: Database<Pool = RedisPool>>() -> Self {
+        Self { source: Source::Pool(fetch_pool::<D>), error_page: default_error_page }
+    }
+
+    /// Sessions kept in `store`, whatever `[sessions] store` says.
+    pub fn with_store(store: impl SessionStore) -> Self {
+        Self { source: Source::Store(Arc::new(store)), error_page: default_error_page }
+    }
+
+    /// Uses `page` for the 503 sent when a session cannot be saved.
+    pub fn error_page(mut self, page: ErrorPage) -> Self {
+        self.error_page = page;
+        self
+    }
+
+    async fn choose_store(
+        &self,
+        rocket: &Rocket<Build>,
+        config: &SessionConfig,
+    ) -> Result<(Arc<dyn SessionStore>, bool), String> {
+        let fetch = match &self.source {
+            Source::Store(store) => return Ok((store.clone(), false)),
+            Source::Pool(fetch) => fetch,
+        };
+        let expiry = Expiry { idle: config.idle(), absolute: config.absolute() };
+        let memory = || Arc::new(MemoryStore::new(expiry)) as Arc<dyn SessionStore>;
+        if config.store == StoreKind::Memory {
+            return Ok((memory(), false));
+        }
+        let pool = fetch(rocket).ok_or("attach the Redis database fairing before SessionFairing")?;
+        let redis = Arc::new(RedisStore::new(pool, config.key_prefix.clone(), expiry));
+        if config.store == StoreKind::Redis {
+            return Ok((redis, false));
+        }
+        match redis.ping().await {
+            Ok(()) => Ok((redis, false)),
+            Err(e) => {
+                rocket::warn!("sessions: Redis does not answer ({e}).");
+                rocket::warn!(
+                    "sessions: store = \"auto\" falls back to MEMORY: sessions will NOT survive \
+                     a restart and are not shared between processes."
+                );
+                Ok((memory(), true))
+            }
+        }
+    }
+}
+
+fn default_error_page(req: &Request<'_>) -> Response<'static> {
+    let json = req.format().is_some_and(|f| f.is_json())
+        || req.accept().is_some_and(|a| a.preferred().is_json());
+    let (content_type, body): (ContentType, &'static str) = match json {
+        true => (ContentType::JSON, r#"{"error":"session store unavailable, try again later"}"#),
+        false => (ContentType::Plain, "The session store is unavailable. Try again later.\n"),
+    };
+    Response::build()
+        .status(HttpStatus::ServiceUnavailable)
+        .header(content_type)
+        .sized_body(body.len(), std::io::Cursor::new(body))
+        .finalize()
+}
+
+#[rocket::async_trait]
+impl Fairing for SessionFairing {
+    fn info(&self) -> Info {
+        Info { name: "Sessions", kind: Kind::Ignite | Kind::Response }
+    }
+
+    async fn on_ignite(&self, rocket: Rocket<Build>) -> fairing::Result {
+        let config = match SessionConfig::from_figment(rocket.figment()) {
+            Ok(config) => config,
+            Err(e) => {
+                rocket::error!("{e}");
+                return Err(rocket);
+            }
+        };
+        let (store, fallback) = match self.choose_store(&rocket, &config).await {
+            Ok(chosen) => chosen,
+            Err(e) => {
+                rocket::error!("sessions: {e}");
+                return Err(rocket);
+            }
+        };
+        rocket::info!(
+            "sessions: store {}, cookie {:?} (Secure: {}), idle {} s, lifetime {} s",
+            store.name(),
+            config.cookie_name,
+            config.secure(),
+            config.idle_timeout,
+            config.absolute_timeout
+        );
+        Ok(rocket.manage(SessionLayer { config, store, fallback }))
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        let Some(state) = req.local_cache(Slot::default).take_state() else { return };
+        let Some(layer) = req.rocket().state::<SessionLayer>() else { return };
+        let (commit, strip_cookie) = state.into_commit();
+        if res.status().class().is_server_error() {
+            // Nothing is saved on a 5xx: the handler may have failed half-way.
+            strip_session_cookie(res, &layer.config.cookie_name);
+            return;
+        }
+        if strip_cookie {
+            strip_session_cookie(res, &layer.config.cookie_name);
+        }
+        if let Err(e) = apply(layer.store(), commit).await {
+            rocket::error!("cannot save the session: {e}");
+            let name = layer.config.cookie_name.clone();
+            *res = (self.error_page)(req);
+            strip_session_cookie(res, &name);
+        }
+    }
+}
+
+/// Sends `commit` to the store: one operation, except a destroy followed by new data,
+/// which deletes then creates.
+async fn apply(store: &dyn SessionStore, commit: Commit) -> Result<(), StoreError> {
+    match commit {
+        Commit::Nothing => Ok(()),
+        Commit::Create { id, record } => store.create(&id, &record).await,
+        Commit::Update { id, changes } => {
+            if !store.update(&id, &changes).await? {
+                rocket::info!("session ended during the request; its changes were dropped");
+            }
+            Ok(())
+        }
+        Commit::Renew { old, new, changes } => {
+            if !store.renew(&old, &new, &changes).await? {
+                rocket::info!("session ended during the request; it was not renewed");
+            }
+            Ok(())
+        }
+        Commit::Delete { id } => store.delete(&id).await,
+        Commit::Replace { old, id, record } => {
+            store.delete(&old).await?;
+            store.create(&id, &record).await
+        }
+    }
+}
+
+/// Removes the Set-Cookie headers for the session cookie, keeping every other cookie.
+fn strip_session_cookie(res: &mut Response<'_>, name: &str) {
+    let all: Vec<String> = res.headers().get("Set-Cookie").map(str::to_owned).collect();
+    if all.is_empty() {
+        return;
+    }
+    let prefix = format!("{name}=");
+    res.remove_header("Set-Cookie");
+    for cookie in all.into_iter().filter(|c| !c.starts_with(&prefix)) {
+        res.adjoin_header(Header::new("Set-Cookie", cookie));
+    }
+}

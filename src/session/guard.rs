@@ -1,0 +1,280 @@
+//! The [`Session`] request guard: loads the session on first use, then lets the handler
+//! read and change it.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rocket::http::{CookieJar, Status as HttpStatus};
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::tokio::sync::OnceCell;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::fairing::SessionLayer;
+use super::state::{State, Status};
+use super::{SessionError, SessionId};
+
+/// The per-request slot in Rocket's `local_cache`: filled by the first `Session` guard,
+/// read by the fairing after the handler.
+#[derive(Default)]
+pub(crate) struct Slot {
+    loaded: OnceCell<Option<Mutex<State>>>,
+}
+
+impl Slot {
+    /// The state, if a guard loaded it during this request.
+    pub(crate) fn take_state(&self) -> Option<State> {
+        let state = self.loaded.get()?.as_ref()?;
+        let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+        Some(std::mem::replace(&mut *state, State::fresh(0)))
+    }
+}
+
+/// The visitor's session. Take it as a handler argument; only routes that do so touch the
+/// store, once per request however many guards ask for it.
+///
+/// Changes are saved by [`SessionFairing`](super::SessionFairing) after the handler, in one
+/// store operation, only if something changed and the response is not a 5xx.
+///
+/// ```rust,no_run
+/// # use rocket::get;
+/// use rocket_redis_sessions::session::{Session, SessionError};
+///
+/// #[get("/visits")]
+/// fn visits(session: Session<'_>) -> Result<String, SessionError> {
+///     let n = session.get::<u64>("visits")?.unwrap_or(0) + 1;
+///     session.insert("visits", &n)?;
+///     Ok(format!("visit number {n}"))
+/// }
+/// ```
+pub struct Session<'r> {
+    layer: &'r SessionLayer,
+    state: &'r Mutex<State>,
+    jar: &'r CookieJar<'r>,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Session<'r> {
+    type Error = SessionError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let Some(layer) = req.rocket().state::<SessionLayer>() else {
+            rocket::error!("Session guard used but SessionFairing is not attached");
+            return Outcome::Error((HttpStatus::InternalServerError, SessionError::NotAttached));
+        };
+        let slot = req.local_cache(Slot::default);
+        let jar = req.cookies();
+        let loaded = slot.loaded.get_or_init(|| load(layer, jar)).await;
+        match loaded {
+            Some(state) => Outcome::Success(Session { layer, state, jar }),
+            None => Outcome::Error((HttpStatus::ServiceUnavailable, SessionError::Unavailable)),
+        }
+    }
+}
+
+async fn load(layer: &SessionLayer, jar: &CookieJar<'_>) -> Option<Mutex<State>> {
+    let config = layer.config();
+    let cookie = jar.get(&config.cookie_name);
+    let Some(id) = cookie.and_then(|c| SessionId::parse(c.value())) else {
+        if cookie.is_some() {
+            jar.remove(layer.removal_cookie());
+        }
+        return Some(Mutex::new(State::fresh(now_ms())));
+    };
+    match layer.store().load(&id).await {
+        Ok(Some(record)) => Some(Mutex::new(State::loaded(id, record))),
+        Ok(None) => {
+            // Unknown, expired or forged: never adopted. Drop the stale cookie so the
+            // browser stops sending it.
+            jar.remove(layer.removal_cookie());
+            Some(Mutex::new(State::fresh(now_ms())))
+        }
+        Err(e) => {
+            rocket::error!("cannot load the session: {e}");
+            None
+        }
+    }
+}
+
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn check_key(key: &str) -> Result<(), SessionError> {
+    match key.is_empty() || key.starts_with('\0') {
+        true => Err(SessionError::InvalidKey(key.to_owned())),
+        false => Ok(()),
+    }
+}
+
+impl Session<'_> {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // State transitions do not panic half-way; a poisoned lock still holds valid state.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn set_cookie(&self, id: &SessionId, created_ms: u64) {
+        let lifetime = self.layer.config().absolute();
+        let age = Duration::from_millis(created_ms).saturating_add(lifetime);
+        let left = age.saturating_sub(Duration::from_millis(now_ms()));
+        self.jar.add(self.layer.cookie(id.encode(), left));
+    }
+
+    /// The value of `key`, or `None` when the session has no such key.
+    ///
+    /// # Errors
+    /// [`SessionError::Deserialize`] when the stored JSON is not a `T`.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        let state = self.lock();
+        let Some(json) = state.fields().get(key) else { return Ok(None) };
+        serde_json::from_str(json)
+            .map(Some)
+            .map_err(|source| SessionError::Deserialize { key: key.to_owned(), source })
+    }
+
+    /// Whether the session has `key`.
+    pub fn contains(&self, key: &str) -> bool {
+        self.lock().fields().contains_key(key)
+    }
+
+    /// Sets `key` to `value`. Storing the value already there changes nothing. The first
+    /// write to a new session gives the visitor its cookie.
+    ///
+    /// # Errors
+    /// [`SessionError::InvalidKey`] for an empty or reserved key,
+    /// [`SessionError::Serialize`] when `value` has no JSON form, [`SessionError::TooLarge`]
+    /// past `max_bytes`, [`SessionError::Rng`] when no id can be minted.
+    pub fn insert<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<(), SessionError> {
+        check_key(key)?;
+        let json = serde_json::to_string(value)
+            .map_err(|source| SessionError::Serialize { key: key.to_owned(), source })?;
+        let mut state = self.lock();
+        let limit = self.layer.config().max_bytes;
+        let others: usize =
+            state.fields().iter().filter(|(k, _)| *k != key).map(|(k, v)| k.len() + v.len()).sum();
+        if others + key.len() + json.len() > limit {
+            return Err(SessionError::TooLarge { limit });
+        }
+        if let Some(id) = state.insert(key, json, now_ms(), SessionId::generate)? {
+            self.set_cookie(&id, state.created_ms());
+        }
+        Ok(())
+    }
+
+    /// Removes `key`; returns whether it was there.
+    pub fn remove(&self, key: &str) -> bool {
+        self.lock().remove(key).is_some()
+    }
+
+    /// Removes `key` and returns its value, in one step (single-use values such as flash
+    /// messages and OAuth transactions).
+    ///
+    /// # Errors
+    /// [`SessionError::Deserialize`] when the stored JSON is not a `T`; the key is removed
+    /// all the same.
+    pub fn take<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        let Some(json) = self.lock().remove(key) else { return Ok(None) };
+        serde_json::from_str(&json)
+            .map(Some)
+            .map_err(|source| SessionError::Deserialize { key: key.to_owned(), source })
+    }
+
+    /// Removes every key. The session and its id stay.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    /// Gives the session a new id and keeps its data; the old id stops working once the
+    /// response is sent. Call it whenever privileges change (sign-in, sign-out).
+    ///
+    /// # Errors
+    /// [`SessionError::Rng`] when no id can be minted.
+    pub fn cycle_id(&self) -> Result<(), SessionError> {
+        let mut state = self.lock();
+        if let Some(id) = state.cycle_id(SessionId::generate)? {
+            self.set_cookie(&id, state.created_ms());
+        }
+        Ok(())
+    }
+
+    /// Ends the session: its data is deleted from the store and its cookie removed. Writes
+    /// after this start a new session with a new id.
+    pub fn destroy(&self) {
+        if self.lock().destroy() || self.jar.get(&self.layer.config().cookie_name).is_some() {
+            self.jar.remove(self.layer.removal_cookie());
+        }
+    }
+
+    /// What happened to the session so far in this request.
+    pub fn status(&self) -> Status {
+        self.lock().status()
+    }
+
+    /// Whether the session is not (yet) in the store.
+    pub fn is_new(&self) -> bool {
+        matches!(self.status(), Status::New)
+    }
+
+    /// When the session was created; `None` while it holds nothing and does not exist.
+    pub fn created_at(&self) -> Option<SystemTime> {
+        let state = self.lock();
+        state.exists().then(|| UNIX_EPOCH + Duration::from_millis(state.created_ms()))
+    }
+
+    /// When the session will expire if it is not used again: the idle timeout from now,
+    /// cut short by the absolute lifetime. `None` while it does not exist.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        let config = self.layer.config();
+        let created = self.created_at()?;
+        let idle = SystemTime::now() + config.idle();
+        Some(idle.min(created + config.absolute()))
+    }
+
+    /// The keys, sorted.
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.lock().fields().keys().cloned().collect();
+        keys.sort_unstable();
+        keys
+    }
+
+    /// Every key with its value, sorted by key.
+    pub fn entries(&self) -> Vec<(String, serde_json::Value)> {
+        let state = self.lock();
+        let mut entries: Vec<(String, serde_json::Value)> = state
+            .fields()
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), serde_json::from_str(v).ok()?)))
+            .collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        entries
+    }
+
+    /// The whole session as one JSON object text, keys sorted.
+    pub fn to_json(&self) -> String {
+        let state = self.lock();
+        let mut fields: Vec<(&String, &String)> = state.fields().iter().collect();
+        fields.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut out = String::with_capacity(2 + fields.iter().map(|(k, v)| k.len() + v.len() + 4).sum::<usize>());
+        out.push('{');
+        for (i, (key, value)) in fields.into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            // A String always serializes; its JSON form is the escaped, quoted key.
+            out.push_str(&serde_json::to_string(key).unwrap_or_default());
+            out.push(':');
+            // Stored values were checked to be JSON when loaded or inserted.
+            out.push_str(value);
+        }
+        out.push('}');
+        out
+    }
+}
+
+impl std::fmt::Debug for Session<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("status", &self.status()).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,117 @@
+//! Session ids: 256 bits from the OS CSPRNG, base64url (no padding) in the cookie.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+/// Bytes of randomness in an id.
+const ID_BYTES: usize = 32;
+/// Length of an id in its cookie form: 32 bytes in unpadded base64.
+const ENCODED_LEN: usize = 43;
+
+/// A session id. Its `Debug` output is redacted: ids are bearer tokens and never logged.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct SessionId([u8; ID_BYTES]);
+
+impl SessionId {
+    /// Mints a fresh id from the operating system's CSPRNG.
+    ///
+    /// # Errors
+    /// When the OS random source fails; no id is ever made from a weaker source.
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        let mut bytes = [0u8; ID_BYTES];
+        getrandom::fill(&mut bytes)?;
+        Ok(Self(bytes))
+    }
+
+    /// Parses an id from its cookie form. Anything that is not exactly 43 base64url
+    /// characters decoding to 32 bytes is rejected (`None`), never repaired.
+    pub fn parse(cookie_value: &str) -> Option<Self> {
+        if cookie_value.len() != ENCODED_LEN {
+            return None;
+        }
+        let mut bytes = [0u8; ID_BYTES];
+        match URL_SAFE_NO_PAD.decode_slice(cookie_value, &mut bytes) {
+            Ok(ID_BYTES) => Some(Self(bytes)),
+            _ => None,
+        }
+    }
+
+    /// The value sent in the cookie.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.0)
+    }
+
+    /// The storage key: `prefix` followed by the hex SHA-256 of the id. A Redis dump,
+    /// `MONITOR` or `SCAN` shows these, never a usable token.
+    pub fn storage_key(&self, prefix: &str) -> String {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let digest = Sha256::digest(self.0);
+        let mut key = String::with_capacity(prefix.len() + 64);
+        key.push_str(prefix);
+        for byte in digest {
+            key.push(char::from(HEX[usize::from(byte >> 4)]));
+            key.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
+        key
+    }
+}
+
+impl fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionId(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_round_trips_through_its_cookie_form() {
+        let id = SessionId::generate().expect("OS random source");
+        let encoded = id.encode();
+        assert_eq!(encoded.len(), ENCODED_LEN);
+        assert_eq!(SessionId::parse(&encoded), Some(id));
+    }
+
+    #[test]
+    fn two_ids_differ() {
+        let a = SessionId::generate().expect("OS random source");
+        let b = SessionId::generate().expect("OS random source");
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn garbled_values_are_rejected() {
+        let good = SessionId::generate().expect("OS random source").encode();
+        for bad in [
+            "",
+            "abc",
+            &good[1..],
+            &format!("{good}A"),
+            &"*".repeat(ENCODED_LEN),
+            // 43 chars whose last one carries bits past 256: not canonical base64
+            &format!("{}B", "A".repeat(42)),
+        ] {
+            assert_eq!(SessionId::parse(bad), None, "{bad:?} must not parse");
+        }
+    }
+
+    #[test]
+    fn the_storage_key_is_the_prefix_and_the_hex_sha256_of_the_id() {
+        let id = SessionId([0u8; ID_BYTES]);
+        // SHA-256 of 32 zero bytes.
+        let expected = "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925";
+        assert_eq!(id.storage_key("s:"), format!("s:{expected}"));
+        assert!(!id.storage_key("").contains(&id.encode()));
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_id() {
+        let id = SessionId::generate().expect("OS random source");
+        assert!(!format!("{id:?}").contains(&id.encode()));
+    }
+}

@@ -1,0 +1,11 @@
+-- Create a session; never overwrite one.
+-- KEYS[1] session key; ARGV[1] TTL (ms); ARGV[2..] field, value, field, value, ...
+-- Returns 1 when created, 0 when the key exists already.
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local n = #ARGV
+-- unpack() is bounded by Lua's C stack: write in slices of 500 pairs.
+for i = 2, n, 1000 do
+  redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 999, n)))
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1

@@ -1,0 +1,161 @@
+//! [`MemoryStore`]: sessions in this process's memory, with the same contract as Redis.
+//! Lost on restart and not shared between processes; for development and single-process
+//! deployments that accept that.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use super::{Changes, Clock, Expiry, Record, SessionStore, StoreError};
+use crate::session::SessionId;
+
+/// Expired entries are swept after this many creations.
+const SWEEP_EVERY: u32 = 1024;
+
+/// Sessions in memory, behind one lock held only for map operations (never across I/O).
+#[derive(Debug)]
+pub struct MemoryStore {
+    expiry: Expiry,
+    clock: Clock,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    entries: HashMap<SessionId, Entry>,
+    creates_since_sweep: u32,
+}
+
+#[derive(Debug)]
+struct Entry {
+    record: Record,
+    expires_ms: u64,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new(expiry: Expiry) -> Self {
+        Self::with_clock(expiry, Clock::system())
+    }
+
+    /// An empty store reading the time from `clock`.
+    pub fn with_clock(expiry: Expiry, clock: Clock) -> Self {
+        Self { expiry, clock, inner: Mutex::new(Inner::default()) }
+    }
+
+    /// Number of live sessions.
+    pub fn len(&self) -> usize {
+        let now = self.clock.now_ms();
+        self.lock().entries.values().filter(|e| e.expires_ms > now).count()
+    }
+
+    /// Whether no live session is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // The map is never left half-changed by a panic (each operation is one map call),
+        // so a poisoned lock still guards consistent data.
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The live entry of `id`, its idle timeout restarted; an expired one is dropped.
+    fn touch<'a>(&self, inner: &'a mut Inner, id: &SessionId, now: u64) -> Option<&'a mut Entry> {
+        let ttl = match inner.entries.get(id) {
+            Some(e) if e.expires_ms > now => self.expiry.ttl_ms(e.record.created_ms, now),
+            Some(_) => None,
+            None => return None,
+        };
+        match ttl {
+            Some(ttl) => inner.entries.get_mut(id).map(|entry| {
+                entry.expires_ms = now + ttl;
+                entry
+            }),
+            None => {
+                inner.entries.remove(id);
+                None
+            }
+        }
+    }
+}
+
+fn apply(record: &mut Record, changes: &Changes) {
+    for (field, value) in changes {
+        match value {
+            Some(value) => record.fields.insert(field.clone(), value.clone()),
+            None => record.fields.remove(field),
+        };
+    }
+}
+
+#[rocket::async_trait]
+impl SessionStore for MemoryStore {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
+        let now = self.clock.now_ms();
+        let mut inner = self.lock();
+        Ok(self.touch(&mut inner, id, now).map(|entry| entry.record.clone()))
+    }
+
+    async fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
+        let now = self.clock.now_ms();
+        let mut inner = self.lock();
+        if self.touch(&mut inner, id, now).is_some() {
+            return Err(StoreError::Collision);
+        }
+        inner.creates_since_sweep += 1;
+        if inner.creates_since_sweep >= SWEEP_EVERY {
+            inner.creates_since_sweep = 0;
+            inner.entries.retain(|_, e| e.expires_ms > now);
+        }
+        if let Some(ttl) = self.expiry.ttl_ms(record.created_ms, now) {
+            let entry = Entry { record: record.clone(), expires_ms: now + ttl };
+            inner.entries.insert(id.clone(), entry);
+        }
+        Ok(())
+    }
+
+    async fn update(&self, id: &SessionId, changes: &Changes) -> Result<bool, StoreError> {
+        let now = self.clock.now_ms();
+        let mut inner = self.lock();
+        match self.touch(&mut inner, id, now) {
+            Some(entry) => {
+                apply(&mut entry.record, changes);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn renew(
+        &self,
+        old: &SessionId,
+        new: &SessionId,
+        changes: &Changes,
+    ) -> Result<bool, StoreError> {
+        let now = self.clock.now_ms();
+        let mut inner = self.lock();
+        if self.touch(&mut inner, new, now).is_some() {
+            return Err(StoreError::Collision);
+        }
+        if self.touch(&mut inner, old, now).is_none() {
+            return Ok(false);
+        }
+        let Some(mut entry) = inner.entries.remove(old) else { return Ok(false) };
+        apply(&mut entry.record, changes);
+        inner.entries.insert(new.clone(), entry);
+        Ok(true)
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.lock().entries.remove(id);
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}

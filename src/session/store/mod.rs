@@ -1,0 +1,175 @@
+//! The [`SessionStore`] contract and its two implementations, [`RedisStore`] and
+//! [`MemoryStore`].
+//!
+//! A store keeps one record per session id: a creation time and a map of fields, each a
+//! JSON text. Stores own expiry: a record vanishes after `idle` without a `load` or a
+//! write, and after `absolute` from its creation whatever happens. Every store must pass
+//! the shared conformance suite (`tests/store_conformance.rs`).
+
+mod memory;
+mod redis;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub use self::memory::MemoryStore;
+pub use self::redis::RedisStore;
+use super::SessionId;
+
+/// A session's data: field name to JSON text.
+pub type Fields = HashMap<String, String>;
+
+/// Changed fields: `Some(json)` sets a field, `None` removes it.
+pub type Changes = HashMap<String, Option<String>>;
+
+/// What a store holds for one session.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    /// Creation time, milliseconds since the Unix epoch.
+    pub created_ms: u64,
+    /// Field name to JSON text.
+    pub fields: Fields,
+}
+
+/// How long records live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expiry {
+    /// Lifetime without use; every load and write starts it again.
+    pub idle: Duration,
+    /// Lifetime from creation, however often the session is used.
+    pub absolute: Duration,
+}
+
+impl Expiry {
+    /// Milliseconds the record created at `created_ms` may still live at `now_ms`:
+    /// the idle timeout, cut short by the absolute deadline. `None` once that has passed.
+    pub fn ttl_ms(&self, created_ms: u64, now_ms: u64) -> Option<u64> {
+        let deadline = created_ms.saturating_add(millis(self.absolute));
+        let left = deadline.checked_sub(now_ms).filter(|&left| left > 0)?;
+        Some(left.min(millis(self.idle)))
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The time source of a store, in milliseconds since the Unix epoch. Production uses
+/// [`Clock::system`]; tests move a clock by hand to cross the absolute deadline without
+/// waiting.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> u64 + Send + Sync>);
+
+impl Clock {
+    /// The system's wall clock.
+    pub fn system() -> Self {
+        Self(Arc::new(|| {
+            SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| millis(d))
+        }))
+    }
+
+    /// A clock that reads `f`.
+    pub fn from_fn(f: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+
+    /// The current time in milliseconds since the Unix epoch.
+    pub fn now_ms(&self) -> u64 {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clock")
+    }
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The backend did not answer or answered with an error. Retrying later may work.
+    #[error("session store unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// `create` or `renew` found a record under the new id already.
+    #[error("a session with this id already exists")]
+    Collision,
+}
+
+/// A place to keep sessions. All methods are one atomic step each.
+///
+/// # Contract
+/// - `load` returns the record if it exists and has not expired, and in the same step
+///   starts its idle timeout again. An expired record is never returned.
+/// - `create` writes a new record and fails with [`StoreError::Collision`] if the id is
+///   taken: it never overwrites.
+/// - `update` applies `changes` and starts the idle timeout again, **only if the record
+///   still exists**; it returns `false` (and writes nothing) when the record is gone, so a
+///   request that outlives a logout can never bring the session back.
+/// - `renew` moves the record from `old` to `new`, applying `changes`, so the data stays
+///   and `old` stops working. `false` when `old` is gone; [`StoreError::Collision`] when
+///   `new` is taken.
+/// - `delete` removes the record; deleting a missing record succeeds.
+/// - No record lives longer than the store's [`Expiry`] allows.
+#[rocket::async_trait]
+pub trait SessionStore: Send + Sync + 'static {
+    /// A short name for logs and the health check, such as `"redis"`.
+    fn name(&self) -> &'static str;
+
+    /// Loads the record of `id` and refreshes its idle timeout.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the backend fails.
+    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError>;
+
+    /// Creates the record of `id`.
+    ///
+    /// # Errors
+    /// [`StoreError::Collision`] when `id` exists, [`StoreError::Unavailable`] otherwise.
+    async fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError>;
+
+    /// Applies `changes` to the record of `id` if it still exists.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the backend fails.
+    async fn update(&self, id: &SessionId, changes: &Changes) -> Result<bool, StoreError>;
+
+    /// Moves the record of `old` to `new` and applies `changes`.
+    ///
+    /// # Errors
+    /// [`StoreError::Collision`] when `new` exists, [`StoreError::Unavailable`] otherwise.
+    async fn renew(
+        &self,
+        old: &SessionId,
+        new: &SessionId,
+        changes: &Changes,
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes the record of `id`.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the backend fails.
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError>;
+
+    /// Checks that the backend answers, with one cheap request.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when it does not.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ttl_is_the_idle_timeout_cut_short_by_the_absolute_deadline() {
+        let expiry =
+            Expiry { idle: Duration::from_secs(10), absolute: Duration::from_secs(100) };
+        assert_eq!(expiry.ttl_ms(1_000, 1_000), Some(10_000));
+        assert_eq!(expiry.ttl_ms(1_000, 95_000), Some(6_000));
+        assert_eq!(expiry.ttl_ms(1_000, 101_000), None);
+        assert_eq!(expiry.ttl_ms(1_000, 200_000), None);
+    }
+}

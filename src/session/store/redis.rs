@@ -1,0 +1,254 @@
+//! [`RedisStore`]: one Redis hash per session, one field per session key.
+//!
+//! ```text
+//! {prefix}{sha256hex(id)}  HASH  TTL = min(idle, time left before the absolute deadline)
+//!   "\0created"  creation time, ms since the Unix epoch
+//!   "\0version"  layout version, "1"
+//!   "<key>"      JSON text of each session value
+//! ```
+//! Every operation is one command, so one round trip: loads, creates and saves are Lua
+//! scripts sent by `EVALSHA` (with one `EVAL` fallback the first time a server sees them).
+
+use deadpool_redis::redis::{self, Cmd, ErrorKind, RedisError, Script, ServerErrorKind, Value};
+
+use super::{Changes, Clock, Expiry, Record, SessionStore, StoreError};
+use crate::redis_pool::{RedisPool, RedisPoolError};
+use crate::session::SessionId;
+
+/// Field holding the creation time. Starts with NUL so no session key can clash with it.
+pub(crate) const CREATED_FIELD: &str = "\0created";
+/// Field holding the layout version.
+pub(crate) const VERSION_FIELD: &str = "\0version";
+const VERSION: &str = "1";
+
+/// Sessions in Redis, through a [`RedisPool`].
+#[derive(Debug, Clone)]
+pub struct RedisStore {
+    pool: RedisPool,
+    prefix: String,
+    expiry: Expiry,
+    clock: Clock,
+    scripts: Scripts,
+}
+
+#[derive(Debug, Clone)]
+struct Scripts {
+    load: Lua,
+    create: Lua,
+    save: Lua,
+}
+
+/// A Lua script and its SHA-1, the name `EVALSHA` knows it by.
+#[derive(Debug, Clone)]
+struct Lua {
+    source: &'static str,
+    sha1: String,
+}
+
+impl Lua {
+    fn new(source: &'static str) -> Self {
+        Self { source, sha1: Script::new(source).get_hash().to_owned() }
+    }
+}
+
+impl RedisStore {
+    /// A store writing keys `prefix + sha256hex(id)` through `pool`.
+    pub fn new(pool: RedisPool, prefix: impl Into<String>, expiry: Expiry) -> Self {
+        Self::with_clock(pool, prefix, expiry, Clock::system())
+    }
+
+    /// Like [`RedisStore::new`] with the time read from `clock` (for the absolute lifetime;
+    /// idle expiry is Redis's own TTL).
+    pub fn with_clock(
+        pool: RedisPool,
+        prefix: impl Into<String>,
+        expiry: Expiry,
+        clock: Clock,
+    ) -> Self {
+        let scripts = Scripts {
+            load: Lua::new(include_str!("lua/load.lua")),
+            create: Lua::new(include_str!("lua/create.lua")),
+            save: Lua::new(include_str!("lua/save.lua")),
+        };
+        Self { pool, prefix: prefix.into(), expiry, clock, scripts }
+    }
+
+    /// The Redis key of `id`.
+    pub fn key(&self, id: &SessionId) -> String {
+        id.storage_key(&self.prefix)
+    }
+
+    fn expiry_args(&self, cmd: &mut Cmd) {
+        cmd.arg(self.clock.now_ms())
+            .arg(super::millis(self.expiry.idle))
+            .arg(super::millis(self.expiry.absolute));
+    }
+
+    /// Runs `script` with `EVALSHA`; if the server does not know it yet, once more with
+    /// `EVAL`, which also caches it there.
+    async fn run(
+        &self,
+        script: &Lua,
+        keys: &[&str],
+        args: impl Fn(&mut Cmd),
+    ) -> Result<Value, StoreError> {
+        let mut conn = self.pool.get().await.map_err(unavailable)?;
+        let build = |verb: &str, body: &str| {
+            let mut cmd = redis::cmd(verb);
+            cmd.arg(body).arg(keys.len()).arg(keys);
+            args(&mut cmd);
+            cmd
+        };
+        let sent = build("EVALSHA", &script.sha1).query_async(&mut conn).await;
+        match sent {
+            Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                build("EVAL", script.source).query_async(&mut conn).await.map_err(redis_down)
+            }
+            other => other.map_err(redis_down),
+        }
+    }
+}
+
+fn unavailable(e: RedisPoolError) -> StoreError {
+    StoreError::Unavailable(Box::new(e))
+}
+
+fn redis_down(e: RedisError) -> StoreError {
+    StoreError::Unavailable(Box::new(e))
+}
+
+fn push_changes(cmd: &mut Cmd, changes: &Changes) {
+    let sets = changes.values().filter(|v| v.is_some()).count();
+    cmd.arg(sets * 2);
+    for (field, value) in changes {
+        if let Some(value) = value {
+            cmd.arg(field).arg(value);
+        }
+    }
+    for (field, value) in changes {
+        if value.is_none() {
+            cmd.arg(field);
+        }
+    }
+}
+
+/// Reads the flat `HGETALL` array the load script returns. `None` for a missing session
+/// and for a hash we cannot read as one of ours (no creation time, unknown version): such
+/// a hash is left untouched in Redis and the visitor gets a fresh session. A field whose
+/// value is not JSON is left out (and kept in Redis) with a warning.
+fn decode_hash(value: Value, key: &str) -> Option<Record> {
+    let items = match value {
+        Value::Array(items) => items,
+        _ => return None,
+    };
+    let mut record = Record::default();
+    let mut created = None;
+    let mut version = None;
+    let mut pairs = items.into_iter();
+    while let (Some(field), Some(value)) = (pairs.next(), pairs.next()) {
+        let (Value::BulkString(field), Value::BulkString(value)) = (field, value) else {
+            continue;
+        };
+        let (Ok(field), Ok(value)) = (String::from_utf8(field), String::from_utf8(value)) else {
+            rocket::warn!("session {key}: a field that is not UTF-8 was skipped");
+            continue;
+        };
+        match field.as_str() {
+            CREATED_FIELD => created = value.parse::<u64>().ok(),
+            VERSION_FIELD => version = Some(value),
+            _ if serde_json::from_str::<&serde_json::value::RawValue>(&value).is_ok() => {
+                record.fields.insert(field, value);
+            }
+            _ => rocket::warn!("session {key}: field {field:?} is not JSON and was skipped"),
+        }
+    }
+    match (created, version.as_deref()) {
+        (Some(created_ms), Some(VERSION)) => {
+            record.created_ms = created_ms;
+            Some(record)
+        }
+        _ => {
+            rocket::warn!("session {key}: not a readable session hash; starting a new one");
+            None
+        }
+    }
+}
+
+fn as_int(value: &Value) -> Option<i64> {
+    match value {
+        Value::Int(n) => Some(*n),
+        _ => None,
+    }
+}
+
+#[rocket::async_trait]
+impl SessionStore for RedisStore {
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
+        let key = self.key(id);
+        let value = self.run(&self.scripts.load, &[&key], |cmd| self.expiry_args(cmd)).await?;
+        Ok(decode_hash(value, &key))
+    }
+
+    async fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
+        let key = self.key(id);
+        let ttl = self.expiry.ttl_ms(record.created_ms, self.clock.now_ms()).unwrap_or(1);
+        let value = self
+            .run(&self.scripts.create, &[&key], |cmd| {
+                cmd.arg(ttl).arg(CREATED_FIELD).arg(record.created_ms);
+                cmd.arg(VERSION_FIELD).arg(VERSION);
+                for (field, value) in &record.fields {
+                    cmd.arg(field).arg(value);
+                }
+            })
+            .await?;
+        match as_int(&value) {
+            Some(1) => Ok(()),
+            _ => Err(StoreError::Collision),
+        }
+    }
+
+    async fn update(&self, id: &SessionId, changes: &Changes) -> Result<bool, StoreError> {
+        let key = self.key(id);
+        let value = self
+            .run(&self.scripts.save, &[&key], |cmd| {
+                self.expiry_args(cmd);
+                push_changes(cmd, changes);
+            })
+            .await?;
+        Ok(as_int(&value) == Some(1))
+    }
+
+    async fn renew(
+        &self,
+        old: &SessionId,
+        new: &SessionId,
+        changes: &Changes,
+    ) -> Result<bool, StoreError> {
+        let (old_key, new_key) = (self.key(old), self.key(new));
+        let value = self
+            .run(&self.scripts.save, &[&old_key, &new_key], |cmd| {
+                self.expiry_args(cmd);
+                push_changes(cmd, changes);
+            })
+            .await?;
+        match as_int(&value) {
+            Some(-1) => Err(StoreError::Collision),
+            n => Ok(n == Some(1)),
+        }
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        let mut conn = self.pool.get().await.map_err(unavailable)?;
+        let deleted: Result<i64, _> =
+            redis::cmd("UNLINK").arg(self.key(id)).query_async(&mut conn).await;
+        deleted.map(drop).map_err(redis_down)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.pool.ping().await.map_err(unavailable)
+    }
+}
