@@ -1,0 +1,207 @@
+//! Redis for tests: a private `redis-server` per test binary (or `REDIS_URL`), private
+//! servers for tests that stop Redis or count its commands, and small helpers.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use deadpool_redis::redis::{self, aio::MultiplexedConnection};
+
+/// A `redis-server` process of our own, on a free loopback port, keeping nothing on disk.
+/// It is stopped when dropped, and also when the test process exits (it runs under a
+/// shell that kills it when our end of its stdin closes).
+pub struct RedisServer {
+    port: u16,
+    pid: u32,
+    child: Option<(Child, ChildStdin)>,
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free loopback port");
+    listener.local_addr().expect("local address").port()
+}
+
+impl RedisServer {
+    /// Starts a server on a free port.
+    pub fn start() -> Self {
+        let mut server = Self { port: free_port(), pid: 0, child: None };
+        server.restart();
+        server
+    }
+
+    /// The server's URL.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// Starts the server again on the same port (after [`RedisServer::stop`]).
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "the server is running");
+        let script = "redis-server \"$@\" & pid=$!; read _; kill $pid; wait $pid";
+        let spawned = Command::new("sh")
+            .args(["-c", script, "sh", "--port"])
+            .arg(self.port.to_string())
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--daemonize", "no", "--loglevel", "warning"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn();
+        let mut child = spawned.expect("cannot run sh to start redis-server");
+        let stdin = child.stdin.take().expect("piped stdin");
+        self.child = Some((child, stdin));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !ping(self.port) {
+            if let Some((child, _)) = &mut self.child {
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!(
+                        "redis-server exited ({status}) on port {}: the tests need \
+                         `redis-server` on PATH (apt-get install -y redis-server) or REDIS_URL",
+                        self.port
+                    );
+                }
+            }
+            assert!(Instant::now() < deadline, "redis-server did not answer within 10 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.pid = server_pid(self.port);
+    }
+
+    /// Stops the server and waits until it has exited.
+    pub fn stop(&mut self) {
+        if let Some((mut child, stdin)) = self.child.take() {
+            drop(stdin);
+            let _ = child.wait();
+        }
+    }
+
+    /// Freezes the server (SIGSTOP): it accepts connections but never answers.
+    pub fn freeze(&self, frozen: bool) {
+        let signal = if frozen { "-STOP" } else { "-CONT" };
+        let status = Command::new("kill").args([signal, &self.pid.to_string()]).status();
+        assert!(status.expect("kill").success(), "cannot signal redis-server {}", self.pid);
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Whether something answers `PING` on `port`.
+fn ping(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+    let mut line = String::new();
+    stream.write_all(b"PING\r\n").is_ok()
+        && BufReader::new(stream).read_line(&mut line).is_ok()
+        && line.starts_with("+PONG")
+}
+
+/// The process id the server on `port` reports in `INFO server`.
+fn server_pid(port: u16) -> u32 {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect for INFO");
+    stream.write_all(b"INFO server\r\n").unwrap();
+    for line in BufReader::new(stream).lines() {
+        let line = line.expect("INFO reply");
+        if let Some(pid) = line.strip_prefix("process_id:") {
+            return pid.trim().parse().expect("a process id");
+        }
+    }
+    panic!("INFO server has no process_id");
+}
+
+/// The Redis this test binary shares between its tests: `REDIS_URL` if set, otherwise a
+/// private server started on first use. Tests keep apart by key prefix.
+pub fn shared_url() -> String {
+    static SHARED: OnceLock<(String, Option<RedisServer>)> = OnceLock::new();
+    let (url, _) = SHARED.get_or_init(|| match std::env::var("REDIS_URL") {
+        Ok(url) if !url.is_empty() => (url, None),
+        _ => {
+            let server = RedisServer::start();
+            (server.url(), Some(server))
+        }
+    });
+    url.clone()
+}
+
+/// A new async connection to `url`, for assertions.
+pub async fn connect(url: &str) -> MultiplexedConnection {
+    let client = redis::Client::open(url).expect("a Redis URL");
+    client.get_multiplexed_async_connection().await.expect("connect to the test Redis")
+}
+
+/// Every key under `prefix`.
+pub async fn keys(url: &str, prefix: &str) -> Vec<String> {
+    let mut conn = connect(url).await;
+    let mut keys: Vec<String> =
+        redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await.unwrap();
+    keys.sort();
+    keys
+}
+
+/// Runs one command and returns its reply.
+pub async fn query<T: redis::FromRedisValue>(url: &str, cmd: &redis::Cmd) -> T {
+    let mut conn = connect(url).await;
+    cmd.query_async(&mut conn).await.expect("test Redis command")
+}
+
+/// Counts the commands Redis receives, through `MONITOR`.
+pub struct Monitor {
+    port: u16,
+    lines: BufReader<TcpStream>,
+    seq: u64,
+}
+
+impl Monitor {
+    /// Starts monitoring the server on `port`.
+    pub fn start(url: &str) -> Self {
+        let port = url
+            .rsplit(':')
+            .next()
+            .and_then(|tail| tail.split('/').next())
+            .and_then(|p| p.parse().ok())
+            .expect("a redis://host:port URL");
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect for MONITOR");
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream.write_all(b"MONITOR\r\n").unwrap();
+        let mut lines = BufReader::new(stream);
+        let mut ok = String::new();
+        lines.read_line(&mut ok).unwrap();
+        assert!(ok.starts_with("+OK"), "MONITOR refused: {ok}");
+        let mut monitor = Self { port, lines, seq: 0 };
+        monitor.take();
+        monitor
+    }
+
+    /// The commands clients sent since the last call (commands run inside Lua scripts are
+    /// not counted: they are not round trips). Waits for them without sleeping: it sends
+    /// a marker command itself and reads until the marker shows up, and Redis runs
+    /// commands in the order it receives them.
+    pub fn take(&mut self) -> Vec<String> {
+        self.seq += 1;
+        let marker = format!("monitor-marker-{}", self.seq);
+        let mut marker_conn = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(marker_conn, "ECHO {marker}\r\n").unwrap();
+        let mut reply = String::new();
+        BufReader::new(&marker_conn).read_line(&mut reply).unwrap();
+        let mut seen = Vec::new();
+        loop {
+            let mut line = String::new();
+            let n = self.lines.read_line(&mut line).expect("MONITOR stream");
+            assert!(n > 0, "MONITOR stream closed");
+            if line.contains(&marker) {
+                return seen;
+            }
+            if line.contains(" lua] ") || line.contains("[0 lua]") {
+                continue;
+            }
+            // `+1700000000.000000 [0 127.0.0.1:5000] "EVALSHA" "..."`: keep the command.
+            let command = line.split("] ").nth(1).unwrap_or(&line);
+            let verb = command.split(' ').next().unwrap_or("").trim_matches('"');
+            seen.push(verb.to_ascii_uppercase());
+        }
+    }
+}

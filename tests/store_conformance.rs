@@ -1,0 +1,337 @@
+//! The `SessionStore` contract, run against every store, plus each store's own edge cases.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use deadpool_redis::redis;
+use rocket_redis_sessions::redis_pool::{RedisPool, RedisPoolConfig};
+use rocket_redis_sessions::session::SessionId;
+use rocket_redis_sessions::session::store::{
+    Changes, Clock, Expiry, Fields, MemoryStore, Record, RedisStore, SessionStore, StoreError,
+};
+
+use common::redis as test_redis;
+
+const IDLE: Duration = Duration::from_secs(60);
+const ABSOLUTE: Duration = Duration::from_secs(600);
+const START_MS: u64 = 1_800_000_000_000;
+
+struct Harness<S> {
+    store: S,
+    clock: Arc<AtomicU64>,
+}
+
+impl<S> Harness<S> {
+    fn advance(&self, by: Duration) {
+        self.clock.fetch_add(by.as_millis() as u64, Ordering::SeqCst);
+    }
+}
+
+fn clock() -> (Arc<AtomicU64>, Clock) {
+    let now = Arc::new(AtomicU64::new(START_MS));
+    let read = now.clone();
+    (now, Clock::from_fn(move || read.load(Ordering::SeqCst)))
+}
+
+fn expiry() -> Expiry {
+    Expiry { idle: IDLE, absolute: ABSOLUTE }
+}
+
+fn memory() -> Harness<MemoryStore> {
+    let (now, clock) = clock();
+    Harness { store: MemoryStore::with_clock(expiry(), clock), clock: now }
+}
+
+fn pool(url: &str) -> RedisPool {
+    let config = RedisPoolConfig {
+        url: url.to_owned(),
+        max_connections: 4,
+        connect_timeout: 2,
+        response_timeout_ms: 2000,
+    };
+    RedisPool::new(&config).expect("a pool")
+}
+
+fn redis_store() -> (Harness<RedisStore>, String) {
+    let url = test_redis::shared_url();
+    let prefix = common::unique_prefix("store");
+    let (now, clock) = clock();
+    let store = RedisStore::with_clock(pool(&url), prefix, expiry(), clock);
+    (Harness { store, clock: now }, url)
+}
+
+fn id() -> SessionId {
+    SessionId::generate().expect("OS random source")
+}
+
+fn record(pairs: &[(&str, &str)]) -> Record {
+    let fields: Fields = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    Record { created_ms: START_MS, fields }
+}
+
+fn changes(pairs: &[(&str, Option<&str>)]) -> Changes {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.map(str::to_owned))).collect()
+}
+
+async fn fields_of(store: &impl SessionStore, id: &SessionId) -> Option<Fields> {
+    store.load(id).await.expect("load").map(|r| r.fields)
+}
+
+// ---- the contract -------------------------------------------------------------------
+
+async fn loading_an_unknown_id_finds_nothing<S: SessionStore>(h: Harness<S>) {
+    assert_eq!(h.store.load(&id()).await.unwrap(), None);
+}
+
+async fn a_created_record_loads_back_whole<S: SessionStore>(h: Harness<S>) {
+    let id = id();
+    let rec = record(&[("a", "1"), ("b", r#"{"x":[1,2]}"#)]);
+    h.store.create(&id, &rec).await.unwrap();
+    assert_eq!(h.store.load(&id).await.unwrap(), Some(rec));
+}
+
+async fn create_never_overwrites_an_existing_session<S: SessionStore>(h: Harness<S>) {
+    let id = id();
+    h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
+    let second = h.store.create(&id, &record(&[("a", "2")])).await;
+    assert!(matches!(second, Err(StoreError::Collision)), "got {second:?}");
+    assert_eq!(fields_of(&h.store, &id).await, Some(record(&[("a", "1")]).fields));
+}
+
+async fn update_writes_only_the_changed_fields<S: SessionStore>(h: Harness<S>) {
+    let id = id();
+    h.store.create(&id, &record(&[("a", "1"), ("b", "2"), ("c", "3")])).await.unwrap();
+    let saved = h.store.update(&id, &changes(&[("a", Some("10")), ("b", None)])).await;
+    assert!(saved.unwrap());
+    assert_eq!(fields_of(&h.store, &id).await, Some(record(&[("a", "10"), ("c", "3")]).fields));
+}
+
+async fn two_writers_changing_different_fields_both_keep_their_change<S: SessionStore>(
+    h: Harness<S>,
+) {
+    let id = id();
+    h.store.create(&id, &record(&[("a", "1"), ("b", "1")])).await.unwrap();
+    // Both requests loaded {a:1, b:1}; each saves only what it changed.
+    assert!(h.store.update(&id, &changes(&[("a", Some("2"))])).await.unwrap());
+    assert!(h.store.update(&id, &changes(&[("b", Some("3"))])).await.unwrap());
+    assert_eq!(fields_of(&h.store, &id).await, Some(record(&[("a", "2"), ("b", "3")]).fields));
+}
+
+async fn update_never_recreates_a_deleted_session<S: SessionStore>(h: Harness<S>) {
+    let id = id();
+    h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
+    h.store.delete(&id).await.unwrap();
+    let saved = h.store.update(&id, &changes(&[("a", Some("2"))])).await.unwrap();
+    assert!(!saved, "an update of a deleted session must report it gone");
+    assert_eq!(h.store.load(&id).await.unwrap(), None);
+}
+
+async fn renew_moves_the_data_and_retires_the_old_id<S: SessionStore>(h: Harness<S>) {
+    let (old, new) = (id(), id());
+    h.store.create(&old, &record(&[("a", "1"), ("b", "2")])).await.unwrap();
+    let moved = h.store.renew(&old, &new, &changes(&[("b", None), ("c", Some("3"))])).await;
+    assert!(moved.unwrap());
+    assert_eq!(h.store.load(&old).await.unwrap(), None);
+    let renewed = h.store.load(&new).await.unwrap().expect("the new id holds the session");
+    assert_eq!(renewed.fields, record(&[("a", "1"), ("c", "3")]).fields);
+    assert_eq!(renewed.created_ms, START_MS, "renewal keeps the creation time");
+}
+
+async fn renew_of_a_deleted_session_creates_nothing<S: SessionStore>(h: Harness<S>) {
+    let (old, new) = (id(), id());
+    assert!(!h.store.renew(&old, &new, &changes(&[("a", Some("1"))])).await.unwrap());
+    assert_eq!(h.store.load(&new).await.unwrap(), None);
+}
+
+async fn renew_onto_a_taken_id_is_a_collision<S: SessionStore>(h: Harness<S>) {
+    let (old, new) = (id(), id());
+    h.store.create(&old, &record(&[("who", "1")])).await.unwrap();
+    h.store.create(&new, &record(&[("who", "2")])).await.unwrap();
+    let moved = h.store.renew(&old, &new, &Changes::new()).await;
+    assert!(matches!(moved, Err(StoreError::Collision)), "got {moved:?}");
+    assert_eq!(fields_of(&h.store, &old).await, Some(record(&[("who", "1")]).fields));
+    assert_eq!(fields_of(&h.store, &new).await, Some(record(&[("who", "2")]).fields));
+}
+
+async fn delete_removes_the_session_and_may_be_repeated<S: SessionStore>(h: Harness<S>) {
+    let id = id();
+    h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
+    h.store.delete(&id).await.unwrap();
+    h.store.delete(&id).await.unwrap();
+    assert_eq!(h.store.load(&id).await.unwrap(), None);
+}
+
+async fn a_session_past_its_absolute_lifetime_is_gone<S: SessionStore>(h: Harness<S>) {
+    let id = id();
+    h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
+    // Used often enough to never go idle, until it is older than its lifetime.
+    let step = IDLE / 2;
+    let mut age = Duration::ZERO;
+    while age + step < ABSOLUTE {
+        h.advance(step);
+        age += step;
+        assert!(h.store.load(&id).await.unwrap().is_some(), "alive at {age:?}");
+    }
+    h.advance(ABSOLUTE - age + Duration::from_secs(1));
+    assert!(!h.store.update(&id, &changes(&[("a", Some("2"))])).await.unwrap());
+    assert_eq!(h.store.load(&id).await.unwrap(), None);
+}
+
+async fn ping_answers<S: SessionStore>(h: Harness<S>) {
+    h.store.ping().await.expect("a live store answers");
+}
+
+macro_rules! conformance {
+    ($($test:ident),* $(,)?) => {
+        mod memory_store {
+            $(
+                #[rocket::async_test]
+                async fn $test() {
+                    super::$test(super::memory()).await;
+                }
+            )*
+        }
+        mod redis_store {
+            $(
+                #[rocket::async_test]
+                async fn $test() {
+                    super::$test(super::redis_store().0).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    loading_an_unknown_id_finds_nothing,
+    a_created_record_loads_back_whole,
+    create_never_overwrites_an_existing_session,
+    update_writes_only_the_changed_fields,
+    two_writers_changing_different_fields_both_keep_their_change,
+    update_never_recreates_a_deleted_session,
+    renew_moves_the_data_and_retires_the_old_id,
+    renew_of_a_deleted_session_creates_nothing,
+    renew_onto_a_taken_id_is_a_collision,
+    delete_removes_the_session_and_may_be_repeated,
+    a_session_past_its_absolute_lifetime_is_gone,
+    ping_answers,
+);
+
+// ---- memory store ---------------------------------------------------------------------
+
+#[rocket::async_test]
+async fn memory_sessions_expire_when_idle_and_each_load_restarts_the_idle_timeout() {
+    let h = memory();
+    let id = id();
+    h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
+    h.advance(IDLE - Duration::from_secs(1));
+    assert!(h.store.load(&id).await.unwrap().is_some(), "used just in time");
+    h.advance(IDLE - Duration::from_secs(1));
+    assert!(h.store.load(&id).await.unwrap().is_some(), "the load restarted the timeout");
+    h.advance(IDLE + Duration::from_secs(1));
+    assert_eq!(h.store.load(&id).await.unwrap(), None);
+    assert!(h.store.is_empty());
+}
+
+// ---- Redis store ----------------------------------------------------------------------
+
+async fn pttl(url: &str, key: &str) -> i64 {
+    test_redis::query(url, redis::cmd("PTTL").arg(key)).await
+}
+
+#[rocket::async_test]
+async fn redis_keys_are_the_prefix_and_the_sha256_of_the_id_and_always_expire() {
+    let (h, url) = redis_store();
+    let (id, new) = (id(), self::id());
+    h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
+    let key = h.store.key(&id);
+    let keys = test_redis::keys(&url, &key[..key.len() - 64]).await;
+    assert_eq!(keys, vec![key.clone()]);
+    assert!(!key.contains(&id.encode()), "the token never appears in Redis");
+    let idle = IDLE.as_millis() as i64;
+    assert!((1..=idle).contains(&pttl(&url, &key).await), "created with the idle TTL");
+    h.store.update(&id, &changes(&[("b", Some("2"))])).await.unwrap();
+    assert!((1..=idle).contains(&pttl(&url, &key).await), "updated with the idle TTL");
+    h.store.renew(&id, &new, &Changes::new()).await.unwrap();
+    assert!((1..=idle).contains(&pttl(&url, &h.store.key(&new)).await), "renewed with a TTL");
+}
+
+#[rocket::async_test]
+async fn a_redis_load_restarts_the_idle_ttl_in_the_same_command() {
+    let (h, url) = redis_store();
+    let id = id();
+    h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
+    let key = h.store.key(&id);
+    let _: () = test_redis::query(&url, redis::cmd("PEXPIRE").arg(&key).arg(5_000)).await;
+    h.store.load(&id).await.unwrap().expect("still there");
+    assert!(pttl(&url, &key).await > 5_000, "the load set the TTL back to the idle timeout");
+}
+
+#[rocket::async_test]
+async fn the_redis_ttl_never_outlives_the_absolute_deadline() {
+    let (h, url) = redis_store();
+    let id = id();
+    h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
+    h.advance(ABSOLUTE - Duration::from_secs(10));
+    h.store.load(&id).await.unwrap().expect("still there");
+    let left = pttl(&url, &h.store.key(&id)).await;
+    assert!((1..=10_000).contains(&left), "TTL {left} ms must stop at the deadline");
+}
+
+#[rocket::async_test]
+async fn a_redis_hash_that_is_not_a_session_is_not_loaded_and_left_alone() {
+    let (h, url) = redis_store();
+    let id = id();
+    let key = h.store.key(&id);
+    let _: () = test_redis::query(&url, redis::cmd("HSET").arg(&key).arg("count").arg("1")).await;
+    assert_eq!(h.store.load(&id).await.unwrap(), None);
+    let left: String = test_redis::query(&url, redis::cmd("HGET").arg(&key).arg("count")).await;
+    assert_eq!(left, "1", "data we cannot read is never deleted");
+    assert!(!h.store.update(&id, &changes(&[("x", Some("1"))])).await.unwrap());
+}
+
+#[rocket::async_test]
+async fn a_redis_field_that_is_not_json_is_skipped_and_kept() {
+    let (h, url) = redis_store();
+    let id = id();
+    h.store.create(&id, &record(&[("good", "1")])).await.unwrap();
+    let key = h.store.key(&id);
+    let set = redis::cmd("HSET").arg(&key).arg("bad").arg("{not json").to_owned();
+    let _: () = test_redis::query(&url, &set).await;
+    let set = redis::cmd("HSET").arg(&key).arg("bin").arg(&[0xff_u8, 0xfe][..]).to_owned();
+    let _: () = test_redis::query(&url, &set).await;
+    assert_eq!(fields_of(&h.store, &id).await, Some(record(&[("good", "1")]).fields));
+    let kept: String = test_redis::query(&url, redis::cmd("HGET").arg(&key).arg("bad")).await;
+    assert_eq!(kept, "{not json");
+}
+
+#[rocket::async_test]
+async fn large_sessions_are_written_in_slices() {
+    // Lua's unpack() has a limit of about 8000 values; 6000 fields need two slices.
+    let (h, _) = redis_store();
+    let id = id();
+    let names: Vec<String> = (0..6000).map(|i| format!("k{i}")).collect();
+    let pairs: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
+    h.store.create(&id, &record(&pairs)).await.unwrap();
+    let removed: Vec<(&str, Option<&str>)> = names.iter().map(|n| (n.as_str(), None)).collect();
+    assert_eq!(fields_of(&h.store, &id).await.map(|f| f.len()), Some(6000));
+    assert!(h.store.update(&id, &changes(&removed)).await.unwrap());
+    assert_eq!(fields_of(&h.store, &id).await, Some(Fields::new()));
+}
+
+#[rocket::async_test]
+async fn a_redis_store_without_redis_reports_it_unavailable() {
+    let mut server = test_redis::RedisServer::start();
+    let store = RedisStore::new(pool(&server.url()), "x:", expiry());
+    store.ping().await.expect("up");
+    server.stop();
+    let loaded = store.load(&id()).await;
+    assert!(matches!(loaded, Err(StoreError::Unavailable(_))), "got {loaded:?}");
+    assert!(store.ping().await.is_err());
+    server.restart();
+    store.ping().await.expect("the pool recovers by itself once Redis is back");
+    assert_eq!(store.load(&id()).await.unwrap(), None);
+}
