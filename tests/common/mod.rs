@@ -80,3 +80,8 @@ pub async fn json_body(res: LocalResponse<'_>, status: Status) -> Value {
     let body = res.into_string().await.expect("a body");
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
 }
+
+/// Now, in ms since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
+}
