@@ -24,26 +24,32 @@ pub struct ErrorResponse {
 impl ErrorResponse {
     /// An error page with `status` and `message`.
     pub fn new(status: Status, message: impl Into<Cow<'static, str>>) -> Self {
-        Self { status, message: message.into() }
+        Self {
+            status,
+            message: message.into(),
+        }
     }
 }
 
 impl From<SessionError> for ErrorResponse {
     fn from(e: SessionError) -> Self {
         let (status, message) = match &e {
-            SessionError::TooLarge { .. } => {
-                (Status::PayloadTooLarge, "Your session is full: remove something first.")
-            }
+            SessionError::TooLarge { .. } => (
+                Status::PayloadTooLarge,
+                "Your session is full: remove something first.",
+            ),
             SessionError::InvalidKey(_) => (Status::BadRequest, "That key cannot be used."),
-            SessionError::Deserialize { .. } => {
-                (Status::Conflict, "A value in your session does not have the expected type.")
-            }
+            SessionError::Deserialize { .. } => (
+                Status::Conflict,
+                "A value in your session does not have the expected type.",
+            ),
             SessionError::Unavailable | SessionError::Store(_) => {
                 (Status::ServiceUnavailable, UNAVAILABLE)
             }
-            SessionError::Serialize { .. } | SessionError::Rng(_) | SessionError::NotAttached => {
-                (Status::InternalServerError, "Something went wrong on our side.")
-            }
+            SessionError::Serialize { .. } | SessionError::Rng(_) | SessionError::NotAttached => (
+                Status::InternalServerError,
+                "Something went wrong on our side.",
+            ),
         };
         if status.class().is_server_error() {
             rocket::error!("session error: {e}");
@@ -56,7 +62,9 @@ impl From<SessionError> for ErrorResponse {
 
 fn wants_json(req: &Request<'_>) -> bool {
     req.uri().path().starts_with("/api/")
-        || req.accept().is_some_and(|accept| accept.preferred().is_json())
+        || req
+            .accept()
+            .is_some_and(|accept| accept.preferred().is_json())
 }
 
 impl<'r> Responder<'r, 'static> for ErrorResponse {

@@ -16,7 +16,10 @@ use serde_json::{Value, json};
 /// A key prefix no other test uses.
 pub fn unique_prefix(test: &str) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("test:{test}:{nanos}:{}:", N.fetch_add(1, Ordering::Relaxed))
 }
 
@@ -83,5 +86,8 @@ pub async fn json_body(res: LocalResponse<'_>, status: Status) -> Value {
 
 /// Now, in ms since the Unix epoch.
 pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
 }

@@ -26,7 +26,11 @@ fn free_port() -> u16 {
 impl RedisServer {
     /// Starts a server on a free port.
     pub fn start() -> Self {
-        let mut server = Self { port: free_port(), pid: 0, child: None };
+        let mut server = Self {
+            port: free_port(),
+            pid: 0,
+            child: None,
+        };
         server.restart();
         server
     }
@@ -53,16 +57,19 @@ impl RedisServer {
         self.child = Some((child, stdin));
         let deadline = Instant::now() + Duration::from_secs(10);
         while !ping(self.port) {
-            if let Some((child, _)) = &mut self.child {
-                if let Ok(Some(status)) = child.try_wait() {
-                    panic!(
-                        "redis-server exited ({status}) on port {}: the tests need \
-                         `redis-server` on PATH (apt-get install -y redis-server) or REDIS_URL",
-                        self.port
-                    );
-                }
+            if let Some((child, _)) = &mut self.child
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                panic!(
+                    "redis-server exited ({status}) on port {}: the tests need \
+                     `redis-server` on PATH (apt-get install -y redis-server) or REDIS_URL",
+                    self.port
+                );
             }
-            assert!(Instant::now() < deadline, "redis-server did not answer within 10 s");
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not answer within 10 s"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         self.pid = server_pid(self.port);
@@ -79,8 +86,14 @@ impl RedisServer {
     /// Freezes the server (SIGSTOP): it accepts connections but never answers.
     pub fn freeze(&self, frozen: bool) {
         let signal = if frozen { "-STOP" } else { "-CONT" };
-        let status = Command::new("kill").args([signal, &self.pid.to_string()]).status();
-        assert!(status.expect("kill").success(), "cannot signal redis-server {}", self.pid);
+        let status = Command::new("kill")
+            .args([signal, &self.pid.to_string()])
+            .status();
+        assert!(
+            status.expect("kill").success(),
+            "cannot signal redis-server {}",
+            self.pid
+        );
     }
 }
 
@@ -92,7 +105,9 @@ impl Drop for RedisServer {
 
 /// Whether something answers `PING` on `port`.
 fn ping(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
     let mut line = String::new();
     stream.write_all(b"PING\r\n").is_ok()
@@ -130,14 +145,20 @@ pub fn shared_url() -> String {
 /// A new async connection to `url`, for assertions.
 pub async fn connect(url: &str) -> MultiplexedConnection {
     let client = redis::Client::open(url).expect("a Redis URL");
-    client.get_multiplexed_async_connection().await.expect("connect to the test Redis")
+    client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect to the test Redis")
 }
 
 /// Every key under `prefix`.
 pub async fn keys(url: &str, prefix: &str) -> Vec<String> {
     let mut conn = connect(url).await;
-    let mut keys: Vec<String> =
-        redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await.unwrap();
+    let mut keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
     keys.sort();
     keys
 }
@@ -145,7 +166,9 @@ pub async fn keys(url: &str, prefix: &str) -> Vec<String> {
 /// Runs one command and returns its reply.
 pub async fn query<T: redis::FromRedisValue>(url: &str, cmd: &redis::Cmd) -> T {
     let mut conn = connect(url).await;
-    cmd.query_async(&mut conn).await.expect("test Redis command")
+    cmd.query_async(&mut conn)
+        .await
+        .expect("test Redis command")
 }
 
 /// Counts the commands Redis receives, through `MONITOR`.
@@ -165,13 +188,19 @@ impl Monitor {
             .and_then(|p| p.parse().ok())
             .expect("a redis://host:port URL");
         let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect for MONITOR");
-        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
         stream.write_all(b"MONITOR\r\n").unwrap();
         let mut lines = BufReader::new(stream);
         let mut ok = String::new();
         lines.read_line(&mut ok).unwrap();
         assert!(ok.starts_with("+OK"), "MONITOR refused: {ok}");
-        let mut monitor = Self { port, lines, seq: 0 };
+        let mut monitor = Self {
+            port,
+            lines,
+            seq: 0,
+        };
         monitor.take();
         monitor
     }
@@ -199,7 +228,8 @@ impl Monitor {
                 continue;
             }
             // `+1700000000.000000 [0 127.0.0.1:5000] "EVALSHA" "..."`: keep the command.
-            let command = line.split("] ").nth(1).unwrap_or(&line);
+            let line = line.trim_end();
+            let command = line.split("] ").nth(1).unwrap_or(line);
             let verb = command.split(' ').next().unwrap_or("").trim_matches('"');
             seen.push(verb.to_ascii_uppercase());
         }

@@ -39,13 +39,21 @@ impl MemoryStore {
 
     /// An empty store reading the time from `clock`.
     pub fn with_clock(expiry: Expiry, clock: Clock) -> Self {
-        Self { expiry, clock, inner: Mutex::new(Inner::default()) }
+        Self {
+            expiry,
+            clock,
+            inner: Mutex::new(Inner::default()),
+        }
     }
 
     /// Number of live sessions.
     pub fn len(&self) -> usize {
         let now = self.clock.now_ms();
-        self.lock().entries.values().filter(|e| e.expires_ms > now).count()
+        self.lock()
+            .entries
+            .values()
+            .filter(|e| e.expires_ms > now)
+            .count()
     }
 
     /// Whether no live session is held.
@@ -56,7 +64,9 @@ impl MemoryStore {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // The map is never left half-changed by a panic (each operation is one map call),
         // so a poisoned lock still guards consistent data.
-        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The live entry of `id`, its idle timeout restarted; an expired one is dropped.
@@ -67,10 +77,11 @@ impl MemoryStore {
             None => return None,
         };
         match ttl {
-            Some(ttl) => inner.entries.get_mut(id).map(|entry| {
+            Some(ttl) => {
+                let entry = inner.entries.get_mut(id)?;
                 entry.expires_ms = now + ttl;
-                entry
-            }),
+                Some(entry)
+            }
             None => {
                 inner.entries.remove(id);
                 None
@@ -97,7 +108,9 @@ impl SessionStore for MemoryStore {
     async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
         let now = self.clock.now_ms();
         let mut inner = self.lock();
-        Ok(self.touch(&mut inner, id, now).map(|entry| entry.record.clone()))
+        Ok(self
+            .touch(&mut inner, id, now)
+            .map(|entry| entry.record.clone()))
     }
 
     async fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
@@ -112,7 +125,10 @@ impl SessionStore for MemoryStore {
             inner.entries.retain(|_, e| e.expires_ms > now);
         }
         if let Some(ttl) = self.expiry.ttl_ms(record.created_ms, now) {
-            let entry = Entry { record: record.clone(), expires_ms: now + ttl };
+            let entry = Entry {
+                record: record.clone(),
+                expires_ms: now + ttl,
+            };
             inner.entries.insert(id.clone(), entry);
         }
         Ok(())
@@ -144,7 +160,9 @@ impl SessionStore for MemoryStore {
         if self.touch(&mut inner, old, now).is_none() {
             return Ok(false);
         }
-        let Some(mut entry) = inner.entries.remove(old) else { return Ok(false) };
+        let Some(mut entry) = inner.entries.remove(old) else {
+            return Ok(false);
+        };
         apply(&mut entry.record, changes);
         inner.entries.insert(new.clone(), entry);
         Ok(true)

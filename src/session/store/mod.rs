@@ -65,7 +65,9 @@ impl Clock {
     /// The system's wall clock.
     pub fn system() -> Self {
         Self(Arc::new(|| {
-            SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| millis(d))
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, millis)
         }))
     }
 
@@ -165,8 +167,10 @@ mod tests {
 
     #[test]
     fn the_ttl_is_the_idle_timeout_cut_short_by_the_absolute_deadline() {
-        let expiry =
-            Expiry { idle: Duration::from_secs(10), absolute: Duration::from_secs(100) };
+        let expiry = Expiry {
+            idle: Duration::from_secs(10),
+            absolute: Duration::from_secs(100),
+        };
         assert_eq!(expiry.ttl_ms(1_000, 1_000), Some(10_000));
         assert_eq!(expiry.ttl_ms(1_000, 95_000), Some(6_000));
         assert_eq!(expiry.ttl_ms(1_000, 101_000), None);

@@ -1,0 +1,151 @@
+//! Redis going away and coming back: bounded 503s, no lost writes, recovery by itself.
+//! Each test runs its own `redis-server` so that it can stop it.
+
+mod common;
+
+use std::time::Duration;
+
+use rocket::http::{Accept, Cookie, Status};
+use rocket::tokio::sync::Barrier;
+use rocket::tokio::time::timeout;
+use rocket::{State, get, routes};
+use rocket_redis_sessions::routes::errors::ErrorResponse;
+use rocket_redis_sessions::session::Session;
+use serde_json::json;
+
+use common::redis::RedisServer;
+use common::{json_body, set_cookie};
+
+/// A bound on every request below: a hung request fails the test instead of hanging it.
+const BOUND: Duration = Duration::from_secs(10);
+
+/// Loads the session, waits at the barrier twice (the test acts in between), then writes.
+#[get("/t/slow")]
+async fn slow(session: Session<'_>, gate: &State<Barrier>) -> Result<&'static str, ErrorResponse> {
+    gate.wait().await;
+    gate.wait().await;
+    session.insert("late", &true)?;
+    Ok("written")
+}
+
+fn app(server: &RedisServer) -> rocket::Rocket<rocket::Build> {
+    let figment = common::figment(&server.url(), "outage:", json!({}));
+    rocket_redis_sessions::rocket_from(figment)
+        .mount("/", routes![slow])
+        .manage(Barrier::new(2))
+}
+
+#[rocket::async_test]
+async fn while_redis_is_down_session_routes_answer_503_and_the_rest_keeps_working() {
+    let mut server = RedisServer::start();
+    let client = common::client(app(&server)).await;
+    let res = client.get("/api/counter").dispatch().await;
+    assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }));
+
+    server.stop();
+    let res = timeout(BOUND, client.get("/api/counter").dispatch())
+        .await
+        .expect("bounded");
+    let body = json_body(res, Status::ServiceUnavailable).await;
+    assert_eq!(body["status"], 503);
+    assert!(
+        body["error"].as_str().unwrap().contains("try again"),
+        "{body}"
+    );
+
+    let res = timeout(BOUND, client.get("/").dispatch())
+        .await
+        .expect("bounded");
+    assert_eq!(res.status(), Status::ServiceUnavailable);
+    let page = res.into_string().await.unwrap();
+    assert!(
+        page.contains("<html") && page.contains("try again"),
+        "an HTML page: {page}"
+    );
+    assert!(
+        !page.to_lowercase().contains("redis error"),
+        "no internals on the page"
+    );
+
+    let res = timeout(BOUND, client.get("/health").dispatch())
+        .await
+        .expect("bounded");
+    assert_eq!(res.status(), Status::ServiceUnavailable);
+    let res = client.get("/static/style.css").dispatch().await;
+    assert_eq!(
+        res.status(),
+        Status::Ok,
+        "routes without a session keep working"
+    );
+
+    server.restart();
+    // The data did not survive (this server keeps nothing on disk); the app recovers alone.
+    let res = timeout(BOUND, client.get("/api/counter").dispatch())
+        .await
+        .expect("bounded");
+    assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }));
+    let res = client.get("/health").dispatch().await;
+    assert_eq!(res.status(), Status::Ok);
+}
+
+#[rocket::async_test]
+async fn a_frozen_redis_gets_a_503_within_the_timeout_not_a_hang() {
+    let server = RedisServer::start();
+    let client = common::client(app(&server)).await;
+    client.get("/api/counter").dispatch().await;
+
+    server.freeze(true);
+    let res = timeout(
+        BOUND,
+        client.get("/api/counter").header(Accept::JSON).dispatch(),
+    )
+    .await;
+    let status = res.map(|r| r.status());
+    let health = timeout(BOUND, client.get("/health").dispatch())
+        .await
+        .map(|r| r.status());
+    server.freeze(false);
+    assert_eq!(
+        status.expect("answered within the response timeout"),
+        Status::ServiceUnavailable
+    );
+    assert_eq!(health.expect("answered"), Status::ServiceUnavailable);
+
+    let res = timeout(BOUND, client.get("/api/counter").dispatch())
+        .await
+        .expect("bounded");
+    assert_eq!(
+        json_body(res, Status::Ok).await,
+        json!({ "count": 2 }),
+        "nothing was lost"
+    );
+}
+
+#[rocket::async_test]
+async fn a_save_that_fails_turns_the_response_into_a_503_instead_of_losing_the_write() {
+    let mut server = RedisServer::start();
+    let client = common::untracked(app(&server)).await;
+    let gate = client.rocket().state::<Barrier>().unwrap();
+    let res = client.get("/api/counter").dispatch().await;
+    let id = set_cookie(&res, "session").unwrap().value().to_owned();
+    drop(res);
+
+    let request = client
+        .get("/t/slow")
+        .cookie(Cookie::new("session", id))
+        .dispatch();
+    let outage = async {
+        gate.wait().await; // loaded
+        server.stop();
+        gate.wait().await; // now write, and fail to save
+    };
+    let (res, ()) = rocket::tokio::join!(request, outage);
+    assert_eq!(
+        res.status(),
+        Status::ServiceUnavailable,
+        "the visitor learns it failed"
+    );
+    assert!(set_cookie(&res, "session").is_none());
+    let page = res.into_string().await.unwrap();
+    assert!(page.contains("try again"), "{page}");
+}
