@@ -33,23 +33,17 @@ impl ErrorResponse {
 
 impl From<SessionError> for ErrorResponse {
     fn from(e: SessionError) -> Self {
-        let (status, message) = match &e {
-            SessionError::TooLarge { .. } => (
-                Status::PayloadTooLarge,
-                "Your session is full: remove something first.",
-            ),
-            SessionError::InvalidKey(_) => (Status::BadRequest, "That key cannot be used."),
-            SessionError::Deserialize { .. } => (
-                Status::Conflict,
-                "A value in your session does not have the expected type.",
-            ),
-            SessionError::Unavailable | SessionError::Store(_) => {
-                (Status::ServiceUnavailable, UNAVAILABLE)
+        let status = e.status();
+        let message = match &e {
+            SessionError::TooLarge { .. } => "Your session is full: remove something first.",
+            SessionError::InvalidKey(_) => "That key cannot be used.",
+            SessionError::Deserialize { .. } => {
+                "A value in your session does not have the expected type."
             }
-            SessionError::Serialize { .. } | SessionError::Rng(_) | SessionError::NotAttached => (
-                Status::InternalServerError,
-                "Something went wrong on our side.",
-            ),
+            SessionError::Unavailable | SessionError::Store(_) => UNAVAILABLE,
+            SessionError::Serialize { .. } | SessionError::Rng(_) | SessionError::NotAttached => {
+                "Something went wrong on our side."
+            }
         };
         if status.class().is_server_error() {
             rocket::error!("session error: {e}");

@@ -1,5 +1,9 @@
 //! [`SessionError`]: what a session operation can fail with.
 
+use rocket::Request;
+use rocket::http::Status;
+use rocket::response::{self, Responder};
+
 use super::store::StoreError;
 
 /// Errors of the session API. None of them is shown to visitors as is: the app's error
@@ -45,4 +49,33 @@ pub enum SessionError {
     /// A store operation failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl SessionError {
+    /// The HTTP status that fits this error: 4xx for what the request asked for, 503 when
+    /// the store is down, 500 for faults of ours.
+    pub fn status(&self) -> Status {
+        match self {
+            Self::TooLarge { .. } => Status::PayloadTooLarge,
+            Self::InvalidKey(_) => Status::BadRequest,
+            Self::Deserialize { .. } => Status::Conflict,
+            Self::Unavailable | Self::Store(_) => Status::ServiceUnavailable,
+            Self::Serialize { .. } | Self::Rng(_) | Self::NotAttached => {
+                Status::InternalServerError
+            }
+        }
+    }
+}
+
+/// Answers with [`SessionError::status`] through the app's catcher for it, after logging
+/// the cause: visitors never see the error's text.
+impl<'r> Responder<'r, 'static> for SessionError {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let status = self.status();
+        match status.class().is_server_error() {
+            true => rocket::error!("session error: {self}"),
+            false => rocket::info!("session error: {self}"),
+        }
+        Err(status)
+    }
 }
