@@ -83,9 +83,7 @@ pub struct RedisPool {
 
 impl std::fmt::Debug for RedisPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisPool")
-            .field("status", &self.inner.status())
-            .finish()
+        f.debug_struct("RedisPool").field("status", &self.inner.status()).finish()
     }
 }
 
@@ -130,8 +128,7 @@ impl RedisPool {
     pub async fn ping(&self) -> Result<(), RedisPoolError> {
         let mut conn = self.get().await?;
         let pong: Result<String, RedisError> = redis::cmd("PING").query_async(&mut conn).await;
-        pong.map(drop)
-            .map_err(|e| RedisPoolError::Get(managed::PoolError::Backend(e)))
+        pong.map(drop).map_err(|e| RedisPoolError::Get(managed::PoolError::Backend(e)))
     }
 
     /// Closes the pool: checked-out connections are dropped when returned.
@@ -176,13 +173,8 @@ impl managed::Manager for Manager {
     type Error = RedisError;
 
     async fn create(&self) -> Result<Connection, RedisError> {
-        let conn = self
-            .client
-            .get_multiplexed_async_connection_with_config(&self.connection);
-        Ok(Connection {
-            conn: conn.await?,
-            broken: false,
-        })
+        let conn = self.client.get_multiplexed_async_connection_with_config(&self.connection);
+        Ok(Connection { conn: conn.await?, broken: false })
     }
 
     async fn recycle(&self, conn: &mut Connection, _: &Metrics) -> RecycleResult<RedisError> {

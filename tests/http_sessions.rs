@@ -82,10 +82,7 @@ struct Ctx {
 
 impl Ctx {
     fn new(test: &str) -> Self {
-        Self {
-            url: test_redis::shared_url(),
-            prefix: common::unique_prefix(test),
-        }
+        Self { url: test_redis::shared_url(), prefix: common::unique_prefix(test) }
     }
 
     fn rocket(&self) -> rocket::Rocket<rocket::Build> {
@@ -114,9 +111,7 @@ impl Ctx {
     }
 
     fn key_of(&self, cookie_value: &str) -> String {
-        SessionId::parse(cookie_value)
-            .expect("a well-formed id")
-            .storage_key(&self.prefix)
+        SessionId::parse(cookie_value).expect("a well-formed id").storage_key(&self.prefix)
     }
 }
 
@@ -130,26 +125,16 @@ async fn the_counter_counts_per_visitor_and_lives_in_redis_with_a_ttl() {
     let client = common::client(ctx.rocket()).await;
     for expected in 1..=3 {
         let res = client.get("/api/counter").dispatch().await;
-        assert_eq!(
-            json_body(res, Status::Ok).await,
-            json!({ "count": expected })
-        );
+        assert_eq!(json_body(res, Status::Ok).await, json!({ "count": expected }));
     }
     let keys = ctx.keys().await;
     assert_eq!(keys.len(), 1, "one visitor, one key: {keys:?}");
     let ttl: i64 = test_redis::query(&ctx.url, redis::cmd("PTTL").arg(&keys[0])).await;
-    assert!(
-        (1..=1_800_000).contains(&ttl),
-        "the key has the idle TTL, got {ttl}"
-    );
+    assert!((1..=1_800_000).contains(&ttl), "the key has the idle TTL, got {ttl}");
 
     let other = common::client(ctx.rocket()).await;
     let res = other.get("/api/counter").dispatch().await;
-    assert_eq!(
-        json_body(res, Status::Ok).await,
-        json!({ "count": 1 }),
-        "a new jar starts at 1"
-    );
+    assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }), "a new jar starts at 1");
 }
 
 #[rocket::async_test]
@@ -157,9 +142,7 @@ async fn the_session_cookie_is_httponly_samesite_lax_path_root_and_not_secure_in
     let ctx = Ctx::new("cookie");
     let client = common::client(ctx.rocket()).await;
     let res = client.get("/api/counter").dispatch().await;
-    let cookie = set_cookie(&res, COOKIE)
-        .expect("a session cookie")
-        .into_owned();
+    let cookie = set_cookie(&res, COOKIE).expect("a session cookie").into_owned();
     assert_eq!(cookie.http_only(), Some(true));
     assert_eq!(cookie.same_site(), Some(SameSite::Lax));
     assert_eq!(cookie.path(), Some("/"));
@@ -186,11 +169,7 @@ async fn a_secure_host_prefixed_cookie_is_used_when_configured() {
 async fn a_host_prefixed_cookie_without_secure_refuses_to_launch() {
     let ctx = Ctx::new("host-insecure");
     let overrides = json!({"sessions.cookie_name": "__Host-sid", "sessions.secure": false});
-    let error = ctx
-        .rocket_with(overrides)
-        .ignite()
-        .await
-        .expect_err("launch must fail");
+    let error = ctx.rocket_with(overrides).ignite().await.expect_err("launch must fail");
     let names = match error.kind() {
         rocket::error::ErrorKind::FailedFairings(failed) => failed.iter().map(|f| f.name),
         other => panic!("expected a failed fairing, got {other:?}"),
@@ -205,19 +184,12 @@ async fn reading_without_a_cookie_creates_no_session_and_sets_no_cookie() {
     for path in ["/api/session", "/"] {
         let res = client.get(path).dispatch().await;
         assert_eq!(res.status(), Status::Ok, "{path}");
-        assert_eq!(
-            res.headers().get("Set-Cookie").count(),
-            0,
-            "{path} sets no cookie"
-        );
+        assert_eq!(res.headers().get("Set-Cookie").count(), 0, "{path} sets no cookie");
         if path == "/api/session" {
             assert_eq!(json_body(res, Status::Ok).await, json!({}));
         }
     }
-    assert!(
-        ctx.keys().await.is_empty(),
-        "no Redis key for a visitor who wrote nothing"
-    );
+    assert!(ctx.keys().await.is_empty(), "no Redis key for a visitor who wrote nothing");
 }
 
 #[rocket::async_test]
@@ -241,38 +213,15 @@ async fn cycle_id_keeps_the_data_and_the_old_cookie_stops_working() {
     let res = client.get("/api/counter").dispatch().await;
     let old = set_cookie(&res, COOKIE).unwrap().value().to_owned();
 
-    let res = client
-        .get("/t/cycle")
-        .cookie(with_cookie(&old))
-        .dispatch()
-        .await;
+    let res = client.get("/t/cycle").cookie(with_cookie(&old)).dispatch().await;
     assert_eq!(res.status(), Status::Ok);
-    let new = set_cookie(&res, COOKIE)
-        .expect("a new cookie")
-        .value()
-        .to_owned();
+    let new = set_cookie(&res, COOKIE).expect("a new cookie").value().to_owned();
     assert_ne!(new, old);
 
-    let res = client
-        .get("/api/session")
-        .cookie(with_cookie(&new))
-        .dispatch()
-        .await;
-    assert_eq!(
-        json_body(res, Status::Ok).await,
-        json!({ "count": 1 }),
-        "data kept"
-    );
-    let res = client
-        .get("/api/session")
-        .cookie(with_cookie(&old))
-        .dispatch()
-        .await;
-    assert_eq!(
-        json_body(res, Status::Ok).await,
-        json!({}),
-        "the old id is dead"
-    );
+    let res = client.get("/api/session").cookie(with_cookie(&new)).dispatch().await;
+    assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }), "data kept");
+    let res = client.get("/api/session").cookie(with_cookie(&old)).dispatch().await;
+    assert_eq!(json_body(res, Status::Ok).await, json!({}), "the old id is dead");
     assert_eq!(ctx.keys().await, vec![ctx.key_of(&new)]);
 }
 
@@ -284,14 +233,8 @@ async fn destroy_deletes_the_key_and_removes_the_cookie_with_the_same_attributes
     let id = set_cookie(&res, COOKIE).unwrap().value().to_owned();
     assert_eq!(ctx.keys().await.len(), 1);
 
-    let res = client
-        .get("/t/destroy")
-        .cookie(with_cookie(&id))
-        .dispatch()
-        .await;
-    let removal = set_cookie(&res, COOKIE)
-        .expect("a removal cookie")
-        .into_owned();
+    let res = client.get("/t/destroy").cookie(with_cookie(&id)).dispatch().await;
+    let removal = set_cookie(&res, COOKIE).expect("a removal cookie").into_owned();
     assert_eq!(removal.value(), "");
     assert_eq!(removal.max_age().map(|d| d.whole_seconds()), Some(0));
     assert_eq!(removal.http_only(), Some(true));
@@ -299,11 +242,7 @@ async fn destroy_deletes_the_key_and_removes_the_cookie_with_the_same_attributes
     assert_eq!(removal.path(), Some("/"));
     assert!(ctx.keys().await.is_empty(), "the key is deleted");
 
-    let res = client
-        .get("/api/counter")
-        .cookie(with_cookie(&id))
-        .dispatch()
-        .await;
+    let res = client.get("/api/counter").cookie(with_cookie(&id)).dispatch().await;
     let fresh = set_cookie(&res, COOKIE).unwrap().value().to_owned();
     assert_ne!(fresh, id, "a destroyed id is never revived");
     assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }));
@@ -325,11 +264,7 @@ async fn a_session_that_went_idle_comes_back_empty() {
         }
         rocket::tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    let res = client
-        .get("/api/session")
-        .cookie(with_cookie(&id))
-        .dispatch()
-        .await;
+    let res = client.get("/api/session").cookie(with_cookie(&id)).dispatch().await;
     assert_eq!(json_body(res, Status::Ok).await, json!({}));
 }
 
@@ -342,29 +277,14 @@ async fn a_session_past_its_absolute_lifetime_comes_back_empty_and_is_deleted() 
     let key = ctx.key_of(&id);
     // Created two days ago: past the 24 h lifetime however recently it was used.
     let two_days_ago = common::now_ms() - 2 * 86_400_000;
-    let age = redis::cmd("HSET")
-        .arg(&key)
-        .arg("\0created")
-        .arg(two_days_ago)
-        .to_owned();
+    let age = redis::cmd("HSET").arg(&key).arg("\0created").arg(two_days_ago).to_owned();
     let _: () = test_redis::query(&ctx.url, &age).await;
 
-    let res = client
-        .get("/api/counter")
-        .cookie(with_cookie(&id))
-        .dispatch()
-        .await;
-    let fresh = set_cookie(&res, COOKIE)
-        .expect("a new session")
-        .value()
-        .to_owned();
+    let res = client.get("/api/counter").cookie(with_cookie(&id)).dispatch().await;
+    let fresh = set_cookie(&res, COOKIE).expect("a new session").value().to_owned();
     assert_ne!(fresh, id);
     assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }));
-    assert_eq!(
-        ctx.keys().await,
-        vec![ctx.key_of(&fresh)],
-        "the old key was deleted"
-    );
+    assert_eq!(ctx.keys().await, vec![ctx.key_of(&fresh)], "the old key was deleted");
 }
 
 #[rocket::async_test]
@@ -373,25 +293,15 @@ async fn garbled_or_forged_cookies_get_a_fresh_session_and_are_never_adopted() {
     let client = common::untracked(ctx.rocket()).await;
     let forged = SessionId::generate().unwrap().encode();
     for bad in ["garbage", "", "%%%", &"A".repeat(500), forged.as_str()] {
-        let res = client
-            .get("/api/counter")
-            .cookie(with_cookie(bad))
-            .dispatch()
-            .await;
+        let res = client.get("/api/counter").cookie(with_cookie(bad)).dispatch().await;
         assert_eq!(res.status(), Status::Ok, "cookie {bad:?}");
-        let minted = set_cookie(&res, COOKIE)
-            .expect("a fresh cookie")
-            .value()
-            .to_owned();
+        let minted = set_cookie(&res, COOKIE).expect("a fresh cookie").value().to_owned();
         assert_ne!(minted, bad);
         assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }));
     }
     let keys = ctx.keys().await;
     assert_eq!(keys.len(), 5);
-    assert!(
-        !keys.contains(&ctx.key_of(&forged)),
-        "the forged id was not adopted"
-    );
+    assert!(!keys.contains(&ctx.key_of(&forged)), "the forged id was not adopted");
 }
 
 #[rocket::async_test]
@@ -407,11 +317,7 @@ async fn parallel_requests_changing_different_keys_both_keep_their_change() {
     let (a, b) = rocket::tokio::join!(a, b);
     assert_eq!((a.status(), b.status()), (Status::Ok, Status::Ok));
 
-    let res = client
-        .get("/api/session")
-        .cookie(with_cookie(&id))
-        .dispatch()
-        .await;
+    let res = client.get("/api/session").cookie(with_cookie(&id)).dispatch().await;
     let body = json_body(res, Status::Ok).await;
     assert_eq!(body, json!({ "a": true, "b": true, "count": 1 }));
 }
@@ -425,26 +331,16 @@ async fn a_save_racing_a_destroy_does_not_resurrect_the_session() {
     let res = client.get("/api/counter").dispatch().await;
     let id = set_cookie(&res, COOKIE).unwrap().value().to_owned();
 
-    let slow = client
-        .get("/t/slow/late")
-        .cookie(with_cookie(&id))
-        .dispatch();
+    let slow = client.get("/t/slow/late").cookie(with_cookie(&id)).dispatch();
     let logout = async {
         gate.wait().await; // the slow request has loaded the session
-        let res = client
-            .get("/t/destroy")
-            .cookie(with_cookie(&id))
-            .dispatch()
-            .await;
+        let res = client.get("/t/destroy").cookie(with_cookie(&id)).dispatch().await;
         assert_eq!(res.status(), Status::Ok);
         gate.wait().await; // now let it write
     };
     let (slow, ()) = rocket::tokio::join!(slow, logout);
     assert_eq!(slow.status(), Status::Ok);
-    assert!(
-        ctx.keys().await.is_empty(),
-        "the late save must not bring the session back"
-    );
+    assert!(ctx.keys().await.is_empty(), "the late save must not bring the session back");
 }
 
 #[rocket::async_test]
@@ -453,29 +349,14 @@ async fn nothing_is_saved_when_the_handler_answers_5xx() {
     let client = common::untracked(ctx.rocket()).await;
     let res = client.get("/t/fail").dispatch().await;
     assert_eq!(res.status(), Status::InternalServerError);
-    assert!(
-        set_cookie(&res, COOKIE).is_none(),
-        "no cookie for an unsaved session"
-    );
+    assert!(set_cookie(&res, COOKIE).is_none(), "no cookie for an unsaved session");
     assert!(ctx.keys().await.is_empty());
 
     let res = client.get("/api/counter").dispatch().await;
     let id = set_cookie(&res, COOKIE).unwrap().value().to_owned();
-    client
-        .get("/t/fail")
-        .cookie(with_cookie(&id))
-        .dispatch()
-        .await;
-    let res = client
-        .get("/api/session")
-        .cookie(with_cookie(&id))
-        .dispatch()
-        .await;
-    assert_eq!(
-        json_body(res, Status::Ok).await,
-        json!({ "count": 1 }),
-        "no `half` key"
-    );
+    client.get("/t/fail").cookie(with_cookie(&id)).dispatch().await;
+    let res = client.get("/api/session").cookie(with_cookie(&id)).dispatch().await;
+    assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }), "no `half` key");
 }
 
 #[rocket::async_test]
@@ -485,19 +366,11 @@ async fn sessions_survive_an_app_restart() {
     let res = first.get("/api/counter").dispatch().await;
     let id = set_cookie(&res, COOKIE).unwrap().value().to_owned();
     drop(res);
-    first
-        .get("/api/counter")
-        .cookie(with_cookie(&id))
-        .dispatch()
-        .await;
+    first.get("/api/counter").cookie(with_cookie(&id)).dispatch().await;
     drop(first);
 
     let second = common::untracked(ctx.rocket()).await;
-    let res = second
-        .get("/api/counter")
-        .cookie(with_cookie(&id))
-        .dispatch()
-        .await;
+    let res = second.get("/api/counter").cookie(with_cookie(&id)).dispatch().await;
     assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 3 }));
 }
 
@@ -521,21 +394,10 @@ async fn a_count_that_is_not_an_integer_gets_a_clear_409_and_is_kept() {
     let client = common::untracked(ctx.rocket()).await;
     let res = client.get("/t/set/count/many").dispatch().await;
     let id = set_cookie(&res, COOKIE).unwrap().value().to_owned();
-    let res = client
-        .get("/api/counter")
-        .cookie(with_cookie(&id))
-        .dispatch()
-        .await;
+    let res = client.get("/api/counter").cookie(with_cookie(&id)).dispatch().await;
     let body = json_body(res, Status::Conflict).await;
-    assert_eq!(
-        body["error"],
-        "A value in your session does not have the expected type."
-    );
-    let res = client
-        .get("/api/session")
-        .cookie(with_cookie(&id))
-        .dispatch()
-        .await;
+    assert_eq!(body["error"], "A value in your session does not have the expected type.");
+    let res = client.get("/api/session").cookie(with_cookie(&id)).dispatch().await;
     assert_eq!(json_body(res, Status::Ok).await, json!({ "count": "many" }));
 }
 
@@ -545,16 +407,10 @@ async fn the_memory_store_serves_the_same_api_without_touching_redis() {
     let client = common::client(ctx.rocket_with(json!({"sessions.store": "memory"}))).await;
     for expected in 1..=2 {
         let res = client.get("/api/counter").dispatch().await;
-        assert_eq!(
-            json_body(res, Status::Ok).await,
-            json!({ "count": expected })
-        );
+        assert_eq!(json_body(res, Status::Ok).await, json!({ "count": expected }));
     }
     let res = client.get("/health").dispatch().await;
-    assert_eq!(
-        json_body(res, Status::Ok).await,
-        json!({"status": "ok", "store": "memory"})
-    );
+    assert_eq!(json_body(res, Status::Ok).await, json!({"status": "ok", "store": "memory"}));
     assert!(ctx.keys().await.is_empty());
 }
 
@@ -566,22 +422,10 @@ async fn auto_falls_back_to_memory_with_a_banner_when_redis_is_down_at_launch() 
     let figment = common::figment(&url, "x:", json!({"sessions.store": "auto"}));
     let client = common::client(rocket_redis_sessions::rocket_from(figment)).await;
     let res = client.get("/health").dispatch().await;
-    assert_eq!(
-        json_body(res, Status::Ok).await,
-        json!({"status": "ok", "store": "memory"})
-    );
+    assert_eq!(json_body(res, Status::Ok).await, json!({"status": "ok", "store": "memory"}));
     client.get("/api/counter").dispatch().await;
-    let page = client
-        .get("/")
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
-    assert!(
-        page.contains("in memory"),
-        "the dashboard warns about the fallback"
-    );
+    let page = client.get("/").dispatch().await.into_string().await.unwrap();
+    assert!(page.contains("in memory"), "the dashboard warns about the fallback");
 }
 
 #[rocket::async_test]
@@ -590,10 +434,7 @@ async fn health_reports_redis_when_it_answers() {
     let client = common::untracked(ctx.rocket()).await;
     let res = client.get("/health").dispatch().await;
     assert!(res.headers().get("Set-Cookie").next().is_none());
-    assert_eq!(
-        json_body(res, Status::Ok).await,
-        json!({"status": "ok", "store": "redis"})
-    );
+    assert_eq!(json_body(res, Status::Ok).await, json!({"status": "ok", "store": "redis"}));
 }
 
 #[rocket::async_test]
@@ -601,13 +442,7 @@ async fn the_dashboard_lists_the_session_escaped() {
     let ctx = Ctx::new("dashboard");
     let client = common::client(ctx.rocket()).await;
     client.get("/t/set/%3Cscript%3Ex/%3Cb%3E").dispatch().await;
-    let page = client
-        .get("/")
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let page = client.get("/").dispatch().await.into_string().await.unwrap();
     assert!(page.contains("&lt;script&gt;x"), "the key is escaped");
     assert!(!page.contains("<script>"), "no raw markup from the session");
     assert!(!page.contains("<b>"));

@@ -30,9 +30,7 @@ async fn slow(session: Session<'_>, gate: &State<Barrier>) -> Result<&'static st
 
 fn app(server: &RedisServer) -> rocket::Rocket<rocket::Build> {
     let figment = common::figment(&server.url(), "outage:", json!({}));
-    rocket_redis_sessions::rocket_from(figment)
-        .mount("/", routes![slow])
-        .manage(Barrier::new(2))
+    rocket_redis_sessions::rocket_from(figment).mount("/", routes![slow]).manage(Barrier::new(2))
 }
 
 #[rocket::async_test]
@@ -43,46 +41,25 @@ async fn while_redis_is_down_session_routes_answer_503_and_the_rest_keeps_workin
     assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }));
 
     server.stop();
-    let res = timeout(BOUND, client.get("/api/counter").dispatch())
-        .await
-        .expect("bounded");
+    let res = timeout(BOUND, client.get("/api/counter").dispatch()).await.expect("bounded");
     let body = json_body(res, Status::ServiceUnavailable).await;
     assert_eq!(body["status"], 503);
-    assert!(
-        body["error"].as_str().unwrap().contains("try again"),
-        "{body}"
-    );
+    assert!(body["error"].as_str().unwrap().contains("try again"), "{body}");
 
-    let res = timeout(BOUND, client.get("/").dispatch())
-        .await
-        .expect("bounded");
+    let res = timeout(BOUND, client.get("/").dispatch()).await.expect("bounded");
     assert_eq!(res.status(), Status::ServiceUnavailable);
     let page = res.into_string().await.unwrap();
-    assert!(
-        page.contains("<html") && page.contains("try again"),
-        "an HTML page: {page}"
-    );
-    assert!(
-        !page.to_lowercase().contains("redis error"),
-        "no internals on the page"
-    );
+    assert!(page.contains("<html") && page.contains("try again"), "an HTML page: {page}");
+    assert!(!page.to_lowercase().contains("redis error"), "no internals on the page");
 
-    let res = timeout(BOUND, client.get("/health").dispatch())
-        .await
-        .expect("bounded");
+    let res = timeout(BOUND, client.get("/health").dispatch()).await.expect("bounded");
     assert_eq!(res.status(), Status::ServiceUnavailable);
     let res = client.get("/static/style.css").dispatch().await;
-    assert_eq!(
-        res.status(),
-        Status::Ok,
-        "routes without a session keep working"
-    );
+    assert_eq!(res.status(), Status::Ok, "routes without a session keep working");
 
     server.restart();
     // The data did not survive (this server keeps nothing on disk); the app recovers alone.
-    let res = timeout(BOUND, client.get("/api/counter").dispatch())
-        .await
-        .expect("bounded");
+    let res = timeout(BOUND, client.get("/api/counter").dispatch()).await.expect("bounded");
     assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }));
     let res = client.get("/health").dispatch().await;
     assert_eq!(res.status(), Status::Ok);
@@ -95,30 +72,15 @@ async fn a_frozen_redis_gets_a_503_within_the_timeout_not_a_hang() {
     client.get("/api/counter").dispatch().await;
 
     server.freeze(true);
-    let res = timeout(
-        BOUND,
-        client.get("/api/counter").header(Accept::JSON).dispatch(),
-    )
-    .await;
+    let res = timeout(BOUND, client.get("/api/counter").header(Accept::JSON).dispatch()).await;
     let status = res.map(|r| r.status());
-    let health = timeout(BOUND, client.get("/health").dispatch())
-        .await
-        .map(|r| r.status());
+    let health = timeout(BOUND, client.get("/health").dispatch()).await.map(|r| r.status());
     server.freeze(false);
-    assert_eq!(
-        status.expect("answered within the response timeout"),
-        Status::ServiceUnavailable
-    );
+    assert_eq!(status.expect("answered within the response timeout"), Status::ServiceUnavailable);
     assert_eq!(health.expect("answered"), Status::ServiceUnavailable);
 
-    let res = timeout(BOUND, client.get("/api/counter").dispatch())
-        .await
-        .expect("bounded");
-    assert_eq!(
-        json_body(res, Status::Ok).await,
-        json!({ "count": 2 }),
-        "nothing was lost"
-    );
+    let res = timeout(BOUND, client.get("/api/counter").dispatch()).await.expect("bounded");
+    assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 2 }), "nothing was lost");
 }
 
 #[rocket::async_test]
@@ -130,21 +92,14 @@ async fn a_save_that_fails_turns_the_response_into_a_503_instead_of_losing_the_w
     let id = set_cookie(&res, "session").unwrap().value().to_owned();
     drop(res);
 
-    let request = client
-        .get("/t/slow")
-        .cookie(Cookie::new("session", id))
-        .dispatch();
+    let request = client.get("/t/slow").cookie(Cookie::new("session", id)).dispatch();
     let outage = async {
         gate.wait().await; // loaded
         server.stop();
         gate.wait().await; // now write, and fail to save
     };
     let (res, ()) = rocket::tokio::join!(request, outage);
-    assert_eq!(
-        res.status(),
-        Status::ServiceUnavailable,
-        "the visitor learns it failed"
-    );
+    assert_eq!(res.status(), Status::ServiceUnavailable, "the visitor learns it failed");
     assert!(set_cookie(&res, "session").is_none());
     let page = res.into_string().await.unwrap();
     assert!(page.contains("try again"), "{page}");

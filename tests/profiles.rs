@@ -17,10 +17,7 @@ fn the_debug_profile_uses_auto_and_a_plain_cookie() {
     assert!(!config.secure());
     assert_eq!(config.cookie_name, "session");
     assert_eq!(config.same_site, SameSiteConfig::Lax);
-    assert_eq!(
-        (config.idle_timeout, config.absolute_timeout),
-        (1800, 86_400)
-    );
+    assert_eq!((config.idle_timeout, config.absolute_timeout), (1800, 86_400));
     assert_eq!(config.key_prefix, "session:");
 }
 
@@ -49,28 +46,16 @@ fn both_profiles_configure_a_bounded_redis_pool() {
 fn rocket_toml_commits_no_secret_key() {
     let toml = std::fs::read_to_string("Rocket.toml").unwrap();
     assert!(
-        !toml
-            .lines()
-            .any(|l| l.trim_start().starts_with("secret_key")),
+        !toml.lines().any(|l| l.trim_start().starts_with("secret_key")),
         "the release key comes from ROCKET_SECRET_KEY only"
     );
 }
 
 #[rocket::async_test]
 async fn release_without_a_secret_key_refuses_to_start() {
-    let figment = common::with(
-        common::profile_figment("release"),
-        json!({"log_level": "off"}),
-    );
-    let error = rocket_redis_sessions::rocket_from(figment)
-        .ignite()
-        .await
-        .expect_err("refused");
-    assert!(
-        matches!(error.kind(), ErrorKind::InsecureSecretKey(_)),
-        "{:?}",
-        error.kind()
-    );
+    let figment = common::with(common::profile_figment("release"), json!({"log_level": "off"}));
+    let error = rocket_redis_sessions::rocket_from(figment).ignite().await.expect_err("refused");
+    assert!(matches!(error.kind(), ErrorKind::InsecureSecretKey(_)), "{:?}", error.kind());
 }
 
 #[rocket::async_test]

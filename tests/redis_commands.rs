@@ -28,19 +28,11 @@ async fn counted() -> Counted {
     let cookie = set_cookie(&res, "session").unwrap().value().to_owned();
     drop(res);
     for path in ["/api/counter", "/api/session", "/health"] {
-        let res = client
-            .get(path)
-            .cookie(Cookie::new("session", cookie.clone()))
-            .dispatch();
+        let res = client.get(path).cookie(Cookie::new("session", cookie.clone())).dispatch();
         assert_eq!(res.await.status(), Status::Ok);
     }
     let monitor = Monitor::start(&server.url());
-    Counted {
-        _server: server,
-        monitor,
-        client,
-        cookie,
-    }
+    Counted { _server: server, monitor, client, cookie }
 }
 
 impl Counted {
@@ -58,19 +50,9 @@ impl Counted {
 #[rocket::async_test]
 async fn routes_without_a_session_send_no_command() {
     let mut c = counted().await;
-    assert_eq!(
-        c.commands("/static/style.css", true).await,
-        Vec::<String>::new()
-    );
-    assert_eq!(
-        c.commands("/no/such/page", true).await,
-        Vec::<String>::new()
-    );
-    assert_eq!(
-        c.commands("/api/session", false).await,
-        Vec::<String>::new(),
-        "no cookie"
-    );
+    assert_eq!(c.commands("/static/style.css", true).await, Vec::<String>::new());
+    assert_eq!(c.commands("/no/such/page", true).await, Vec::<String>::new());
+    assert_eq!(c.commands("/api/session", false).await, Vec::<String>::new(), "no cookie");
 }
 
 #[rocket::async_test]
@@ -89,13 +71,6 @@ async fn a_session_read_is_one_command_ttl_refresh_included() {
 #[rocket::async_test]
 async fn a_session_write_is_two_commands_and_a_new_session_one() {
     let mut c = counted().await;
-    assert_eq!(
-        c.commands("/api/counter", true).await,
-        vec!["EVALSHA", "EVALSHA"]
-    );
-    assert_eq!(
-        c.commands("/api/counter", false).await,
-        vec!["EVALSHA"],
-        "create only"
-    );
+    assert_eq!(c.commands("/api/counter", true).await, vec!["EVALSHA", "EVALSHA"]);
+    assert_eq!(c.commands("/api/counter", false).await, vec!["EVALSHA"], "create only");
 }

@@ -26,8 +26,7 @@ struct Harness<S> {
 
 impl<S> Harness<S> {
     fn advance(&self, by: Duration) {
-        self.clock
-            .fetch_add(by.as_millis() as u64, Ordering::SeqCst);
+        self.clock.fetch_add(by.as_millis() as u64, Ordering::SeqCst);
     }
 }
 
@@ -38,18 +37,12 @@ fn clock() -> (Arc<AtomicU64>, Clock) {
 }
 
 fn expiry() -> Expiry {
-    Expiry {
-        idle: IDLE,
-        absolute: ABSOLUTE,
-    }
+    Expiry { idle: IDLE, absolute: ABSOLUTE }
 }
 
 fn memory() -> Harness<MemoryStore> {
     let (now, clock) = clock();
-    Harness {
-        store: MemoryStore::with_clock(expiry(), clock),
-        clock: now,
-    }
+    Harness { store: MemoryStore::with_clock(expiry(), clock), clock: now }
 }
 
 fn pool(url: &str) -> RedisPool {
@@ -75,21 +68,12 @@ fn id() -> SessionId {
 }
 
 fn record(pairs: &[(&str, &str)]) -> Record {
-    let fields: Fields = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    Record {
-        created_ms: START_MS,
-        fields,
-    }
+    let fields: Fields = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    Record { created_ms: START_MS, fields }
 }
 
 fn changes(pairs: &[(&str, Option<&str>)]) -> Changes {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.map(str::to_owned)))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.map(str::to_owned))).collect()
 }
 
 async fn fields_of(store: &impl SessionStore, id: &SessionId) -> Option<Fields> {
@@ -113,129 +97,63 @@ async fn create_never_overwrites_an_existing_session<S: SessionStore>(h: Harness
     let id = id();
     h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
     let second = h.store.create(&id, &record(&[("a", "2")])).await;
-    assert!(
-        matches!(second, Err(StoreError::Collision)),
-        "got {second:?}"
-    );
-    assert_eq!(
-        fields_of(&h.store, &id).await,
-        Some(record(&[("a", "1")]).fields)
-    );
+    assert!(matches!(second, Err(StoreError::Collision)), "got {second:?}");
+    assert_eq!(fields_of(&h.store, &id).await, Some(record(&[("a", "1")]).fields));
 }
 
 async fn update_writes_only_the_changed_fields<S: SessionStore>(h: Harness<S>) {
     let id = id();
-    h.store
-        .create(&id, &record(&[("a", "1"), ("b", "2"), ("c", "3")]))
-        .await
-        .unwrap();
-    let saved = h
-        .store
-        .update(&id, &changes(&[("a", Some("10")), ("b", None)]))
-        .await;
+    h.store.create(&id, &record(&[("a", "1"), ("b", "2"), ("c", "3")])).await.unwrap();
+    let saved = h.store.update(&id, &changes(&[("a", Some("10")), ("b", None)])).await;
     assert!(saved.unwrap());
-    assert_eq!(
-        fields_of(&h.store, &id).await,
-        Some(record(&[("a", "10"), ("c", "3")]).fields)
-    );
+    assert_eq!(fields_of(&h.store, &id).await, Some(record(&[("a", "10"), ("c", "3")]).fields));
 }
 
 async fn two_writers_changing_different_fields_both_keep_their_change<S: SessionStore>(
     h: Harness<S>,
 ) {
     let id = id();
-    h.store
-        .create(&id, &record(&[("a", "1"), ("b", "1")]))
-        .await
-        .unwrap();
+    h.store.create(&id, &record(&[("a", "1"), ("b", "1")])).await.unwrap();
     // Both requests loaded {a:1, b:1}; each saves only what it changed.
-    assert!(
-        h.store
-            .update(&id, &changes(&[("a", Some("2"))]))
-            .await
-            .unwrap()
-    );
-    assert!(
-        h.store
-            .update(&id, &changes(&[("b", Some("3"))]))
-            .await
-            .unwrap()
-    );
-    assert_eq!(
-        fields_of(&h.store, &id).await,
-        Some(record(&[("a", "2"), ("b", "3")]).fields)
-    );
+    assert!(h.store.update(&id, &changes(&[("a", Some("2"))])).await.unwrap());
+    assert!(h.store.update(&id, &changes(&[("b", Some("3"))])).await.unwrap());
+    assert_eq!(fields_of(&h.store, &id).await, Some(record(&[("a", "2"), ("b", "3")]).fields));
 }
 
 async fn update_never_recreates_a_deleted_session<S: SessionStore>(h: Harness<S>) {
     let id = id();
     h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
     h.store.delete(&id).await.unwrap();
-    let saved = h
-        .store
-        .update(&id, &changes(&[("a", Some("2"))]))
-        .await
-        .unwrap();
+    let saved = h.store.update(&id, &changes(&[("a", Some("2"))])).await.unwrap();
     assert!(!saved, "an update of a deleted session must report it gone");
     assert_eq!(h.store.load(&id).await.unwrap(), None);
 }
 
 async fn renew_moves_the_data_and_retires_the_old_id<S: SessionStore>(h: Harness<S>) {
     let (old, new) = (id(), id());
-    h.store
-        .create(&old, &record(&[("a", "1"), ("b", "2")]))
-        .await
-        .unwrap();
-    let moved = h
-        .store
-        .renew(&old, &new, &changes(&[("b", None), ("c", Some("3"))]))
-        .await;
+    h.store.create(&old, &record(&[("a", "1"), ("b", "2")])).await.unwrap();
+    let moved = h.store.renew(&old, &new, &changes(&[("b", None), ("c", Some("3"))])).await;
     assert!(moved.unwrap());
     assert_eq!(h.store.load(&old).await.unwrap(), None);
-    let renewed = h
-        .store
-        .load(&new)
-        .await
-        .unwrap()
-        .expect("the new id holds the session");
+    let renewed = h.store.load(&new).await.unwrap().expect("the new id holds the session");
     assert_eq!(renewed.fields, record(&[("a", "1"), ("c", "3")]).fields);
-    assert_eq!(
-        renewed.created_ms, START_MS,
-        "renewal keeps the creation time"
-    );
+    assert_eq!(renewed.created_ms, START_MS, "renewal keeps the creation time");
 }
 
 async fn renew_of_a_deleted_session_creates_nothing<S: SessionStore>(h: Harness<S>) {
     let (old, new) = (id(), id());
-    assert!(
-        !h.store
-            .renew(&old, &new, &changes(&[("a", Some("1"))]))
-            .await
-            .unwrap()
-    );
+    assert!(!h.store.renew(&old, &new, &changes(&[("a", Some("1"))])).await.unwrap());
     assert_eq!(h.store.load(&new).await.unwrap(), None);
 }
 
 async fn renew_onto_a_taken_id_is_a_collision<S: SessionStore>(h: Harness<S>) {
     let (old, new) = (id(), id());
-    h.store
-        .create(&old, &record(&[("who", "1")]))
-        .await
-        .unwrap();
-    h.store
-        .create(&new, &record(&[("who", "2")]))
-        .await
-        .unwrap();
+    h.store.create(&old, &record(&[("who", "1")])).await.unwrap();
+    h.store.create(&new, &record(&[("who", "2")])).await.unwrap();
     let moved = h.store.renew(&old, &new, &Changes::new()).await;
     assert!(matches!(moved, Err(StoreError::Collision)), "got {moved:?}");
-    assert_eq!(
-        fields_of(&h.store, &old).await,
-        Some(record(&[("who", "1")]).fields)
-    );
-    assert_eq!(
-        fields_of(&h.store, &new).await,
-        Some(record(&[("who", "2")]).fields)
-    );
+    assert_eq!(fields_of(&h.store, &old).await, Some(record(&[("who", "1")]).fields));
+    assert_eq!(fields_of(&h.store, &new).await, Some(record(&[("who", "2")]).fields));
 }
 
 async fn delete_removes_the_session_and_may_be_repeated<S: SessionStore>(h: Harness<S>) {
@@ -255,18 +173,10 @@ async fn a_session_past_its_absolute_lifetime_is_gone<S: SessionStore>(h: Harnes
     while age + step < ABSOLUTE {
         h.advance(step);
         age += step;
-        assert!(
-            h.store.load(&id).await.unwrap().is_some(),
-            "alive at {age:?}"
-        );
+        assert!(h.store.load(&id).await.unwrap().is_some(), "alive at {age:?}");
     }
     h.advance(ABSOLUTE - age + Duration::from_secs(1));
-    assert!(
-        !h.store
-            .update(&id, &changes(&[("a", Some("2"))]))
-            .await
-            .unwrap()
-    );
+    assert!(!h.store.update(&id, &changes(&[("a", Some("2"))])).await.unwrap());
     assert_eq!(h.store.load(&id).await.unwrap(), None);
 }
 
@@ -318,15 +228,9 @@ async fn memory_sessions_expire_when_idle_and_each_load_restarts_the_idle_timeou
     let id = id();
     h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
     h.advance(IDLE - Duration::from_secs(1));
-    assert!(
-        h.store.load(&id).await.unwrap().is_some(),
-        "used just in time"
-    );
+    assert!(h.store.load(&id).await.unwrap().is_some(), "used just in time");
     h.advance(IDLE - Duration::from_secs(1));
-    assert!(
-        h.store.load(&id).await.unwrap().is_some(),
-        "the load restarted the timeout"
-    );
+    assert!(h.store.load(&id).await.unwrap().is_some(), "the load restarted the timeout");
     h.advance(IDLE + Duration::from_secs(1));
     assert_eq!(h.store.load(&id).await.unwrap(), None);
     assert!(h.store.is_empty());
@@ -346,28 +250,13 @@ async fn redis_keys_are_the_prefix_and_the_sha256_of_the_id_and_always_expire() 
     let key = h.store.key(&id);
     let keys = test_redis::keys(&url, &key[..key.len() - 64]).await;
     assert_eq!(keys, vec![key.clone()]);
-    assert!(
-        !key.contains(&id.encode()),
-        "the token never appears in Redis"
-    );
+    assert!(!key.contains(&id.encode()), "the token never appears in Redis");
     let idle = IDLE.as_millis() as i64;
-    assert!(
-        (1..=idle).contains(&pttl(&url, &key).await),
-        "created with the idle TTL"
-    );
-    h.store
-        .update(&id, &changes(&[("b", Some("2"))]))
-        .await
-        .unwrap();
-    assert!(
-        (1..=idle).contains(&pttl(&url, &key).await),
-        "updated with the idle TTL"
-    );
+    assert!((1..=idle).contains(&pttl(&url, &key).await), "created with the idle TTL");
+    h.store.update(&id, &changes(&[("b", Some("2"))])).await.unwrap();
+    assert!((1..=idle).contains(&pttl(&url, &key).await), "updated with the idle TTL");
     h.store.renew(&id, &new, &Changes::new()).await.unwrap();
-    assert!(
-        (1..=idle).contains(&pttl(&url, &h.store.key(&new)).await),
-        "renewed with a TTL"
-    );
+    assert!((1..=idle).contains(&pttl(&url, &h.store.key(&new)).await), "renewed with a TTL");
 }
 
 #[rocket::async_test]
@@ -378,10 +267,7 @@ async fn a_redis_load_restarts_the_idle_ttl_in_the_same_command() {
     let key = h.store.key(&id);
     let _: () = test_redis::query(&url, redis::cmd("PEXPIRE").arg(&key).arg(5_000)).await;
     h.store.load(&id).await.unwrap().expect("still there");
-    assert!(
-        pttl(&url, &key).await > 5_000,
-        "the load set the TTL back to the idle timeout"
-    );
+    assert!(pttl(&url, &key).await > 5_000, "the load set the TTL back to the idle timeout");
 }
 
 #[rocket::async_test]
@@ -392,10 +278,7 @@ async fn the_redis_ttl_never_outlives_the_absolute_deadline() {
     h.advance(ABSOLUTE - Duration::from_secs(10));
     h.store.load(&id).await.unwrap().expect("still there");
     let left = pttl(&url, &h.store.key(&id)).await;
-    assert!(
-        (1..=10_000).contains(&left),
-        "TTL {left} ms must stop at the deadline"
-    );
+    assert!((1..=10_000).contains(&left), "TTL {left} ms must stop at the deadline");
 }
 
 #[rocket::async_test]
@@ -407,39 +290,20 @@ async fn a_redis_hash_that_is_not_a_session_is_not_loaded_and_left_alone() {
     assert_eq!(h.store.load(&id).await.unwrap(), None);
     let left: String = test_redis::query(&url, redis::cmd("HGET").arg(&key).arg("count")).await;
     assert_eq!(left, "1", "data we cannot read is never deleted");
-    assert!(
-        !h.store
-            .update(&id, &changes(&[("x", Some("1"))]))
-            .await
-            .unwrap()
-    );
+    assert!(!h.store.update(&id, &changes(&[("x", Some("1"))])).await.unwrap());
 }
 
 #[rocket::async_test]
 async fn a_redis_field_that_is_not_json_is_skipped_and_kept() {
     let (h, url) = redis_store();
     let id = id();
-    h.store
-        .create(&id, &record(&[("good", "1")]))
-        .await
-        .unwrap();
+    h.store.create(&id, &record(&[("good", "1")])).await.unwrap();
     let key = h.store.key(&id);
-    let set = redis::cmd("HSET")
-        .arg(&key)
-        .arg("bad")
-        .arg("{not json")
-        .to_owned();
+    let set = redis::cmd("HSET").arg(&key).arg("bad").arg("{not json").to_owned();
     let _: () = test_redis::query(&url, &set).await;
-    let set = redis::cmd("HSET")
-        .arg(&key)
-        .arg("bin")
-        .arg(&[0xff_u8, 0xfe][..])
-        .to_owned();
+    let set = redis::cmd("HSET").arg(&key).arg("bin").arg(&[0xff_u8, 0xfe][..]).to_owned();
     let _: () = test_redis::query(&url, &set).await;
-    assert_eq!(
-        fields_of(&h.store, &id).await,
-        Some(record(&[("good", "1")]).fields)
-    );
+    assert_eq!(fields_of(&h.store, &id).await, Some(record(&[("good", "1")]).fields));
     let kept: String = test_redis::query(&url, redis::cmd("HGET").arg(&key).arg("bad")).await;
     assert_eq!(kept, "{not json");
 }
@@ -465,15 +329,9 @@ async fn a_redis_store_without_redis_reports_it_unavailable() {
     store.ping().await.expect("up");
     server.stop();
     let loaded = store.load(&id()).await;
-    assert!(
-        matches!(loaded, Err(StoreError::Unavailable(_))),
-        "got {loaded:?}"
-    );
+    assert!(matches!(loaded, Err(StoreError::Unavailable(_))), "got {loaded:?}");
     assert!(store.ping().await.is_err());
     server.restart();
-    store
-        .ping()
-        .await
-        .expect("the pool recovers by itself once Redis is back");
+    store.ping().await.expect("the pool recovers by itself once Redis is back");
     assert_eq!(store.load(&id()).await.unwrap(), None);
 }

@@ -24,10 +24,7 @@ pub struct ErrorResponse {
 impl ErrorResponse {
     /// An error page with `status` and `message`.
     pub fn new(status: Status, message: impl Into<Cow<'static, str>>) -> Self {
-        Self {
-            status,
-            message: message.into(),
-        }
+        Self { status, message: message.into() }
     }
 }
 
@@ -56,9 +53,7 @@ impl From<SessionError> for ErrorResponse {
 
 fn wants_json(req: &Request<'_>) -> bool {
     req.uri().path().starts_with("/api/")
-        || req
-            .accept()
-            .is_some_and(|accept| accept.preferred().is_json())
+        || req.accept().is_some_and(|accept| accept.preferred().is_json())
 }
 
 impl<'r> Responder<'r, 'static> for ErrorResponse {

@@ -12,10 +12,7 @@ use crate::session::SessionLayer;
 async fn health(layer: &State<SessionLayer>) -> (Status, Json<Value>) {
     let store = layer.store();
     match store.ping().await {
-        Ok(()) => (
-            Status::Ok,
-            Json(json!({"status": "ok", "store": store.name()})),
-        ),
+        Ok(()) => (Status::Ok, Json(json!({"status": "ok", "store": store.name()}))),
         Err(e) => {
             rocket::warn!("health check: {e}");
             let body = json!({"status": "unavailable", "store": store.name()});

@@ -11,10 +11,8 @@ use rocket::fs::{FileServer, Options};
 /// Mounts every route, the static files (`static_dir`, default `static`) and the catchers.
 pub fn stage() -> AdHoc {
     AdHoc::on_ignite("Routes", |rocket| async {
-        let static_dir: String = rocket
-            .figment()
-            .extract_inner("static_dir")
-            .unwrap_or_else(|_| "static".into());
+        let static_dir: String =
+            rocket.figment().extract_inner("static_dir").unwrap_or_else(|_| "static".into());
         rocket
             .mount("/", api::routes())
             .mount("/", health::routes())

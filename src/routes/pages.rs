@@ -26,10 +26,7 @@ fn index(session: Session<'_>, layer: &State<SessionLayer>) -> Template {
     let entries: Vec<Entry> = session
         .entries()
         .into_iter()
-        .map(|(key, value)| Entry {
-            key,
-            value: value.to_string(),
-        })
+        .map(|(key, value)| Entry { key, value: value.to_string() })
         .collect();
     Template::render(
         "index",

@@ -123,13 +123,9 @@ impl SessionConfig {
         let secure = self.secure();
         let name = &self.cookie_name;
         let valid_name = !name.is_empty()
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b));
+            && name.bytes().all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b));
         if !valid_name {
-            return Err(ConfigError::Invalid(
-                "cookie_name is not a valid cookie name",
-            ));
+            return Err(ConfigError::Invalid("cookie_name is not a valid cookie name"));
         }
         if name.starts_with("__Host-") && (!secure || self.domain.is_some()) {
             return Err(ConfigError::Invalid(
@@ -137,19 +133,13 @@ impl SessionConfig {
             ));
         }
         if name.starts_with("__Secure-") && !secure {
-            return Err(ConfigError::Invalid(
-                "a `__Secure-` cookie_name needs `secure = true`",
-            ));
+            return Err(ConfigError::Invalid("a `__Secure-` cookie_name needs `secure = true`"));
         }
         if self.same_site == SameSiteConfig::None && !secure {
-            return Err(ConfigError::Invalid(
-                "`same_site = \"none\"` needs `secure = true`",
-            ));
+            return Err(ConfigError::Invalid("`same_site = \"none\"` needs `secure = true`"));
         }
         if self.idle_timeout == 0 || self.absolute_timeout == 0 {
-            return Err(ConfigError::Invalid(
-                "idle_timeout and absolute_timeout must be > 0",
-            ));
+            return Err(ConfigError::Invalid("idle_timeout and absolute_timeout must be > 0"));
         }
         if self.max_bytes == 0 {
             return Err(ConfigError::Invalid("max_bytes must be > 0"));
@@ -201,10 +191,7 @@ mod tests {
     fn a_host_prefixed_name_without_secure_is_refused() {
         let f = figment("debug", serde_json::json!({"cookie_name": "__Host-s"}));
         assert!(SessionConfig::from_figment(&f).is_err());
-        let f = figment(
-            "debug",
-            serde_json::json!({"cookie_name": "__Host-s", "secure": true}),
-        );
+        let f = figment("debug", serde_json::json!({"cookie_name": "__Host-s", "secure": true}));
         assert!(SessionConfig::from_figment(&f).is_ok());
         let f = figment(
             "release",

@@ -105,18 +105,12 @@ fn fetch_pool<D: Database<Pool = RedisPool>>(rocket: &Rocket<Build>) -> Option<R
 impl SessionFairing {
     /// Sessions kept where `[sessions] store` says, Redis being the pool of database `D`.
     pub fn redis<D: Database<Pool = RedisPool>>() -> Self {
-        Self {
-            source: Source::Pool(fetch_pool::<D>),
-            error_page: default_error_page,
-        }
+        Self { source: Source::Pool(fetch_pool::<D>), error_page: default_error_page }
     }
 
     /// Sessions kept in `store`, whatever `[sessions] store` says.
     pub fn with_store(store: impl SessionStore) -> Self {
-        Self {
-            source: Source::Store(Arc::new(store)),
-            error_page: default_error_page,
-        }
+        Self { source: Source::Store(Arc::new(store)), error_page: default_error_page }
     }
 
     /// Uses `page` for the 503 sent when a session cannot be saved.
@@ -134,10 +128,7 @@ impl SessionFairing {
             Source::Store(store) => return Ok((store.clone(), false)),
             Source::Pool(fetch) => fetch,
         };
-        let expiry = Expiry {
-            idle: config.idle(),
-            absolute: config.absolute(),
-        };
+        let expiry = Expiry { idle: config.idle(), absolute: config.absolute() };
         let memory = || Arc::new(MemoryStore::new(expiry)) as Arc<dyn SessionStore>;
         if config.store == StoreKind::Memory {
             return Ok((memory(), false));
@@ -166,14 +157,8 @@ fn default_error_page(req: &Request<'_>) -> Response<'static> {
     let json = req.format().is_some_and(|f| f.is_json())
         || req.accept().is_some_and(|a| a.preferred().is_json());
     let (content_type, body): (ContentType, &'static str) = match json {
-        true => (
-            ContentType::JSON,
-            r#"{"error":"session store unavailable, try again later"}"#,
-        ),
-        false => (
-            ContentType::Plain,
-            "The session store is unavailable. Try again later.\n",
-        ),
+        true => (ContentType::JSON, r#"{"error":"session store unavailable, try again later"}"#),
+        false => (ContentType::Plain, "The session store is unavailable. Try again later.\n"),
     };
     Response::build()
         .status(HttpStatus::ServiceUnavailable)
@@ -185,10 +170,7 @@ fn default_error_page(req: &Request<'_>) -> Response<'static> {
 #[rocket::async_trait]
 impl Fairing for SessionFairing {
     fn info(&self) -> Info {
-        Info {
-            name: "Sessions",
-            kind: Kind::Ignite | Kind::Response,
-        }
+        Info { name: "Sessions", kind: Kind::Ignite | Kind::Response }
     }
 
     async fn on_ignite(&self, rocket: Rocket<Build>) -> fairing::Result {
@@ -214,11 +196,7 @@ impl Fairing for SessionFairing {
             config.idle_timeout,
             config.absolute_timeout
         );
-        Ok(rocket.manage(SessionLayer {
-            config,
-            store,
-            fallback,
-        }))
+        Ok(rocket.manage(SessionLayer { config, store, fallback }))
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {

@@ -133,10 +133,7 @@ impl Session<'_> {
         };
         serde_json::from_str(json)
             .map(Some)
-            .map_err(|source| SessionError::Deserialize {
-                key: key.to_owned(),
-                source,
-            })
+            .map_err(|source| SessionError::Deserialize { key: key.to_owned(), source })
     }
 
     /// Whether the session has `key`.
@@ -153,18 +150,12 @@ impl Session<'_> {
     /// past `max_bytes`, [`SessionError::Rng`] when no id can be minted.
     pub fn insert<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<(), SessionError> {
         check_key(key)?;
-        let json = serde_json::to_string(value).map_err(|source| SessionError::Serialize {
-            key: key.to_owned(),
-            source,
-        })?;
+        let json = serde_json::to_string(value)
+            .map_err(|source| SessionError::Serialize { key: key.to_owned(), source })?;
         let mut state = self.lock();
         let limit = self.layer.config().max_bytes;
-        let others: usize = state
-            .fields()
-            .iter()
-            .filter(|(k, _)| *k != key)
-            .map(|(k, v)| k.len() + v.len())
-            .sum();
+        let others: usize =
+            state.fields().iter().filter(|(k, _)| *k != key).map(|(k, v)| k.len() + v.len()).sum();
         if others + key.len() + json.len() > limit {
             return Err(SessionError::TooLarge { limit });
         }
@@ -191,10 +182,7 @@ impl Session<'_> {
         };
         serde_json::from_str(&json)
             .map(Some)
-            .map_err(|source| SessionError::Deserialize {
-                key: key.to_owned(),
-                source,
-            })
+            .map_err(|source| SessionError::Deserialize { key: key.to_owned(), source })
     }
 
     /// Removes every key. The session and its id stay.
@@ -236,9 +224,7 @@ impl Session<'_> {
     /// When the session was created; `None` while it holds nothing and does not exist.
     pub fn created_at(&self) -> Option<SystemTime> {
         let state = self.lock();
-        state
-            .exists()
-            .then(|| UNIX_EPOCH + Duration::from_millis(state.created_ms()))
+        state.exists().then(|| UNIX_EPOCH + Duration::from_millis(state.created_ms()))
     }
 
     /// When the session will expire if it is not used again: the idle timeout from now,
@@ -275,10 +261,7 @@ impl Session<'_> {
         let mut fields: Vec<(&String, &String)> = state.fields().iter().collect();
         fields.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let mut out = String::with_capacity(
-            2 + fields
-                .iter()
-                .map(|(k, v)| k.len() + v.len() + 4)
-                .sum::<usize>(),
+            2 + fields.iter().map(|(k, v)| k.len() + v.len() + 4).sum::<usize>(),
         );
         out.push('{');
         for (i, (key, value)) in fields.into_iter().enumerate() {
@@ -298,8 +281,6 @@ impl Session<'_> {
 
 impl std::fmt::Debug for Session<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session")
-            .field("status", &self.status())
-            .finish_non_exhaustive()
+        f.debug_struct("Session").field("status", &self.status()).finish_non_exhaustive()
     }
 }

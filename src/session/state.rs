@@ -38,19 +38,11 @@ pub enum Commit {
     /// Write the changed fields of an existing session, if it still exists.
     Update { id: SessionId, changes: Changes },
     /// Move an existing session to a new id with its changes.
-    Renew {
-        old: SessionId,
-        new: SessionId,
-        changes: Changes,
-    },
+    Renew { old: SessionId, new: SessionId, changes: Changes },
     /// Delete a session.
     Delete { id: SessionId },
     /// Delete a destroyed session and create its successor (sign-out with a flash message).
-    Replace {
-        old: SessionId,
-        id: SessionId,
-        record: Record,
-    },
+    Replace { old: SessionId, id: SessionId, record: Record },
 }
 
 /// A request's view of its session.
@@ -212,27 +204,15 @@ impl State {
     /// What to write, and whether the visitor's session cookie set during this request
     /// points at nothing and must not be sent.
     pub fn into_commit(self) -> (Commit, bool) {
-        let record = |fields| Record {
-            created_ms: self.created_ms,
-            fields,
-        };
+        let record = |fields| Record { created_ms: self.created_ms, fields };
         match (self.status, self.stored, self.id, self.purge) {
             (Status::Unchanged, ..) => (Commit::Nothing, false),
-            (Status::Changed, Some(id), ..) => (
-                Commit::Update {
-                    id,
-                    changes: self.changes,
-                },
-                false,
-            ),
-            (Status::Renewed, Some(old), Some(new), _) => (
-                Commit::Renew {
-                    old,
-                    new,
-                    changes: self.changes,
-                },
-                false,
-            ),
+            (Status::Changed, Some(id), ..) => {
+                (Commit::Update { id, changes: self.changes }, false)
+            }
+            (Status::Renewed, Some(old), Some(new), _) => {
+                (Commit::Renew { old, new, changes: self.changes }, false)
+            }
             (Status::New, _, Some(id), purge) if !self.fields.is_empty() => {
                 let record = record(self.fields);
                 match purge {
@@ -264,16 +244,7 @@ mod tests {
         let id = mint().unwrap();
         let mut fields = Fields::new();
         fields.insert("a".into(), "1".into());
-        (
-            id.clone(),
-            State::loaded(
-                id,
-                Record {
-                    created_ms: 5,
-                    fields,
-                },
-            ),
-        )
+        (id.clone(), State::loaded(id, Record { created_ms: 5, fields }))
     }
 
     #[test]
@@ -331,14 +302,7 @@ mod tests {
         assert_ne!(new, old);
         assert_eq!(state.status(), Status::Renewed);
         let (commit, _) = state.into_commit();
-        assert_eq!(
-            commit,
-            Commit::Renew {
-                old,
-                new,
-                changes: Changes::new()
-            }
-        );
+        assert_eq!(commit, Commit::Renew { old, new, changes: Changes::new() });
     }
 
     #[test]
@@ -354,10 +318,7 @@ mod tests {
         assert!(state.destroy());
         assert_eq!(state.status(), Status::Purged);
         assert!(!state.exists());
-        let new = state
-            .insert("flash", "\"bye\"".into(), 9, mint)
-            .unwrap()
-            .expect("new id");
+        let new = state.insert("flash", "\"bye\"".into(), 9, mint).unwrap().expect("new id");
         match state.into_commit() {
             (Commit::Replace { old: o, id, record }, false) => {
                 assert_eq!((o, id), (old, new));

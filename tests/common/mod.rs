@@ -16,10 +16,7 @@ use serde_json::{Value, json};
 /// A key prefix no other test uses.
 pub fn unique_prefix(test: &str) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
     format!("test:{test}:{nanos}:{}:", N.fetch_add(1, Ordering::Relaxed))
 }
 
@@ -71,10 +68,7 @@ pub async fn untracked(rocket: Rocket<Build>) -> Client {
 
 /// The session cookie this response sets (`name`, default config: "session").
 pub fn set_cookie<'a>(res: &'a LocalResponse<'_>, name: &str) -> Option<Cookie<'a>> {
-    res.headers()
-        .get("Set-Cookie")
-        .filter_map(|v| Cookie::parse(v).ok())
-        .find(|c| c.name() == name)
+    res.headers().get("Set-Cookie").filter_map(|v| Cookie::parse(v).ok()).find(|c| c.name() == name)
 }
 
 /// The JSON body of `res`, after checking its status.
@@ -86,8 +80,5 @@ pub async fn json_body(res: LocalResponse<'_>, status: Status) -> Value {
 
 /// Now, in ms since the Unix epoch.
 pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
 }

@@ -26,11 +26,7 @@ fn free_port() -> u16 {
 impl RedisServer {
     /// Starts a server on a free port.
     pub fn start() -> Self {
-        let mut server = Self {
-            port: free_port(),
-            pid: 0,
-            child: None,
-        };
+        let mut server = Self { port: free_port(), pid: 0, child: None };
         server.restart();
         server
     }
@@ -66,10 +62,7 @@ impl RedisServer {
                     self.port
                 );
             }
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not answer within 10 s"
-            );
+            assert!(Instant::now() < deadline, "redis-server did not answer within 10 s");
             std::thread::sleep(Duration::from_millis(20));
         }
         self.pid = server_pid(self.port);
@@ -86,14 +79,8 @@ impl RedisServer {
     /// Freezes the server (SIGSTOP): it accepts connections but never answers.
     pub fn freeze(&self, frozen: bool) {
         let signal = if frozen { "-STOP" } else { "-CONT" };
-        let status = Command::new("kill")
-            .args([signal, &self.pid.to_string()])
-            .status();
-        assert!(
-            status.expect("kill").success(),
-            "cannot signal redis-server {}",
-            self.pid
-        );
+        let status = Command::new("kill").args([signal, &self.pid.to_string()]).status();
+        assert!(status.expect("kill").success(), "cannot signal redis-server {}", self.pid);
     }
 }
 
@@ -145,20 +132,14 @@ pub fn shared_url() -> String {
 /// A new async connection to `url`, for assertions.
 pub async fn connect(url: &str) -> MultiplexedConnection {
     let client = redis::Client::open(url).expect("a Redis URL");
-    client
-        .get_multiplexed_async_connection()
-        .await
-        .expect("connect to the test Redis")
+    client.get_multiplexed_async_connection().await.expect("connect to the test Redis")
 }
 
 /// Every key under `prefix`.
 pub async fn keys(url: &str, prefix: &str) -> Vec<String> {
     let mut conn = connect(url).await;
-    let mut keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}*"))
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let mut keys: Vec<String> =
+        redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await.unwrap();
     keys.sort();
     keys
 }
@@ -166,9 +147,7 @@ pub async fn keys(url: &str, prefix: &str) -> Vec<String> {
 /// Runs one command and returns its reply.
 pub async fn query<T: redis::FromRedisValue>(url: &str, cmd: &redis::Cmd) -> T {
     let mut conn = connect(url).await;
-    cmd.query_async(&mut conn)
-        .await
-        .expect("test Redis command")
+    cmd.query_async(&mut conn).await.expect("test Redis command")
 }
 
 /// Counts the commands Redis receives, through `MONITOR`.
@@ -188,19 +167,13 @@ impl Monitor {
             .and_then(|p| p.parse().ok())
             .expect("a redis://host:port URL");
         let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect for MONITOR");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         stream.write_all(b"MONITOR\r\n").unwrap();
         let mut lines = BufReader::new(stream);
         let mut ok = String::new();
         lines.read_line(&mut ok).unwrap();
         assert!(ok.starts_with("+OK"), "MONITOR refused: {ok}");
-        let mut monitor = Self {
-            port,
-            lines,
-            seq: 0,
-        };
+        let mut monitor = Self { port, lines, seq: 0 };
         monitor.take();
         monitor
     }

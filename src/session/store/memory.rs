@@ -39,21 +39,13 @@ impl MemoryStore {
 
     /// An empty store reading the time from `clock`.
     pub fn with_clock(expiry: Expiry, clock: Clock) -> Self {
-        Self {
-            expiry,
-            clock,
-            inner: Mutex::new(Inner::default()),
-        }
+        Self { expiry, clock, inner: Mutex::new(Inner::default()) }
     }
 
     /// Number of live sessions.
     pub fn len(&self) -> usize {
         let now = self.clock.now_ms();
-        self.lock()
-            .entries
-            .values()
-            .filter(|e| e.expires_ms > now)
-            .count()
+        self.lock().entries.values().filter(|e| e.expires_ms > now).count()
     }
 
     /// Whether no live session is held.
@@ -64,9 +56,7 @@ impl MemoryStore {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // The map is never left half-changed by a panic (each operation is one map call),
         // so a poisoned lock still guards consistent data.
-        self.inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The live entry of `id`, its idle timeout restarted; an expired one is dropped.
@@ -108,9 +98,7 @@ impl SessionStore for MemoryStore {
     async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
         let now = self.clock.now_ms();
         let mut inner = self.lock();
-        Ok(self
-            .touch(&mut inner, id, now)
-            .map(|entry| entry.record.clone()))
+        Ok(self.touch(&mut inner, id, now).map(|entry| entry.record.clone()))
     }
 
     async fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
@@ -125,10 +113,7 @@ impl SessionStore for MemoryStore {
             inner.entries.retain(|_, e| e.expires_ms > now);
         }
         if let Some(ttl) = self.expiry.ttl_ms(record.created_ms, now) {
-            let entry = Entry {
-                record: record.clone(),
-                expires_ms: now + ttl,
-            };
+            let entry = Entry { record: record.clone(), expires_ms: now + ttl };
             inner.entries.insert(id.clone(), entry);
         }
         Ok(())

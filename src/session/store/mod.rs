@@ -64,11 +64,7 @@ pub struct Clock(Arc<dyn Fn() -> u64 + Send + Sync>);
 impl Clock {
     /// The system's wall clock.
     pub fn system() -> Self {
-        Self(Arc::new(|| {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, millis)
-        }))
+        Self(Arc::new(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, millis)))
     }
 
     /// A clock that reads `f`.
@@ -167,10 +163,7 @@ mod tests {
 
     #[test]
     fn the_ttl_is_the_idle_timeout_cut_short_by_the_absolute_deadline() {
-        let expiry = Expiry {
-            idle: Duration::from_secs(10),
-            absolute: Duration::from_secs(100),
-        };
+        let expiry = Expiry { idle: Duration::from_secs(10), absolute: Duration::from_secs(100) };
         assert_eq!(expiry.ttl_ms(1_000, 1_000), Some(10_000));
         assert_eq!(expiry.ttl_ms(1_000, 95_000), Some(6_000));
         assert_eq!(expiry.ttl_ms(1_000, 101_000), None);

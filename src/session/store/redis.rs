@@ -47,10 +47,7 @@ struct Lua {
 
 impl Lua {
     fn new(source: &'static str) -> Self {
-        Self {
-            source,
-            sha1: Script::new(source).get_hash().to_owned(),
-        }
+        Self { source, sha1: Script::new(source).get_hash().to_owned() }
     }
 }
 
@@ -73,13 +70,7 @@ impl RedisStore {
             create: Lua::new(include_str!("lua/create.lua")),
             save: Lua::new(include_str!("lua/save.lua")),
         };
-        Self {
-            pool,
-            prefix: prefix.into(),
-            expiry,
-            clock,
-            scripts,
-        }
+        Self { pool, prefix: prefix.into(), expiry, clock, scripts }
     }
 
     /// The Redis key of `id`.
@@ -111,10 +102,7 @@ impl RedisStore {
         let sent = build("EVALSHA", &script.sha1).query_async(&mut conn).await;
         match sent {
             Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
-                build("EVAL", script.source)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(redis_down)
+                build("EVAL", script.source).query_async(&mut conn).await.map_err(redis_down)
             }
             other => other.map_err(redis_down),
         }
@@ -201,18 +189,13 @@ impl SessionStore for RedisStore {
 
     async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
         let key = self.key(id);
-        let value = self
-            .run(&self.scripts.load, &[&key], |cmd| self.expiry_args(cmd))
-            .await?;
+        let value = self.run(&self.scripts.load, &[&key], |cmd| self.expiry_args(cmd)).await?;
         Ok(decode_hash(value, &key))
     }
 
     async fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
         let key = self.key(id);
-        let ttl = self
-            .expiry
-            .ttl_ms(record.created_ms, self.clock.now_ms())
-            .unwrap_or(1);
+        let ttl = self.expiry.ttl_ms(record.created_ms, self.clock.now_ms()).unwrap_or(1);
         let value = self
             .run(&self.scripts.create, &[&key], |cmd| {
                 cmd.arg(ttl).arg(CREATED_FIELD).arg(record.created_ms);
@@ -260,10 +243,8 @@ impl SessionStore for RedisStore {
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         let mut conn = self.pool.get().await.map_err(unavailable)?;
-        let deleted: Result<i64, _> = redis::cmd("UNLINK")
-            .arg(self.key(id))
-            .query_async(&mut conn)
-            .await;
+        let deleted: Result<i64, _> =
+            redis::cmd("UNLINK").arg(self.key(id)).query_async(&mut conn).await;
         deleted.map(drop).map_err(redis_down)
     }
 
