@@ -101,7 +101,7 @@ impl RedisPool {
         let connection = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(connect))
             .set_response_timeout(Some(response));
-        let manager = Manager { client, connection };
+        let manager = Manager { target: Target::Single(client), connection };
         let inner = managed::Pool::builder(manager)
             .max_size(config.max_connections.max(1))
             .wait_timeout(Some(connect))
@@ -156,15 +156,27 @@ impl rocket_db_pools::Pool for RedisPool {
     }
 }
 
-/// Creates multiplexed connections; recycles them without a round trip.
+/// Where connections go. One variant per deployment shape: Cluster and Sentinel add
+/// their own (with their clients from redis-rs) without changing the pool's users.
+enum Target {
+    /// One Redis server.
+    Single(Client),
+}
+
+/// Creates connections; recycles them without a round trip.
 pub struct Manager {
-    client: Client,
+    target: Target,
     connection: AsyncConnectionConfig,
+}
+
+/// A live connection of one of the [`Target`] shapes.
+enum Link {
+    Single(MultiplexedConnection),
 }
 
 /// A pooled connection and whether a command on it has failed beyond repair.
 pub struct Connection {
-    conn: MultiplexedConnection,
+    link: Link,
     broken: bool,
 }
 
@@ -173,8 +185,12 @@ impl managed::Manager for Manager {
     type Error = RedisError;
 
     async fn create(&self) -> Result<Connection, RedisError> {
-        let conn = self.client.get_multiplexed_async_connection_with_config(&self.connection);
-        Ok(Connection { conn: conn.await?, broken: false })
+        let link = match &self.target {
+            Target::Single(client) => Link::Single(
+                client.get_multiplexed_async_connection_with_config(&self.connection).await?,
+            ),
+        };
+        Ok(Connection { link, broken: false })
     }
 
     async fn recycle(&self, conn: &mut Connection, _: &Metrics) -> RecycleResult<RedisError> {
@@ -204,7 +220,9 @@ impl PooledConnection {
 impl ConnectionLike for PooledConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         Box::pin(async move {
-            let result = self.0.conn.send_packed_command(cmd).await;
+            let result = match &mut self.0.link {
+                Link::Single(conn) => conn.send_packed_command(cmd).await,
+            };
             self.note(&result);
             result
         })
@@ -217,13 +235,17 @@ impl ConnectionLike for PooledConnection {
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
         Box::pin(async move {
-            let result = self.0.conn.send_packed_commands(cmd, offset, count).await;
+            let result = match &mut self.0.link {
+                Link::Single(conn) => conn.send_packed_commands(cmd, offset, count).await,
+            };
             self.note(&result);
             result
         })
     }
 
     fn get_db(&self) -> i64 {
-        self.0.conn.get_db()
+        match &self.0.link {
+            Link::Single(conn) => conn.get_db(),
+        }
     }
 }

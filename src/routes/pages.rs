@@ -17,7 +17,8 @@ struct Entry {
 }
 
 fn timestamp(t: Option<SystemTime>) -> Option<String> {
-    OffsetDateTime::from(t?).format(&Rfc3339).ok()
+    let whole_seconds = OffsetDateTime::from(t?).replace_nanosecond(0).ok()?;
+    whole_seconds.format(&Rfc3339).ok()
 }
 
 /// Lists every key and value of the visitor's session, with its times and store.

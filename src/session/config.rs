@@ -164,57 +164,5 @@ impl SessionConfig {
 }
 
 #[cfg(test)]
-mod tests {
-    use rocket::figment::providers::Serialized;
-
-    use super::*;
-
-    fn figment(profile: &str, sessions: serde_json::Value) -> Figment {
-        Figment::from(Serialized::default("sessions", sessions)).select(profile)
-    }
-
-    #[test]
-    fn an_absent_table_gives_the_defaults() {
-        let config = SessionConfig::from_figment(&Figment::new().select("debug")).unwrap();
-        assert_eq!(config.cookie_name, "session");
-        assert_eq!(config.idle_timeout, 1800);
-        assert!(!config.secure(), "debug defaults to a non-Secure cookie");
-    }
-
-    #[test]
-    fn secure_defaults_to_true_outside_debug() {
-        let config = SessionConfig::from_figment(&Figment::new().select("release")).unwrap();
-        assert!(config.secure());
-    }
-
-    #[test]
-    fn a_host_prefixed_name_without_secure_is_refused() {
-        let f = figment("debug", serde_json::json!({"cookie_name": "__Host-s"}));
-        assert!(SessionConfig::from_figment(&f).is_err());
-        let f = figment("debug", serde_json::json!({"cookie_name": "__Host-s", "secure": true}));
-        assert!(SessionConfig::from_figment(&f).is_ok());
-        let f = figment(
-            "release",
-            serde_json::json!({"cookie_name": "__Host-s", "domain": "example.com"}),
-        );
-        assert!(SessionConfig::from_figment(&f).is_err());
-    }
-
-    #[test]
-    fn same_site_none_without_secure_is_refused() {
-        let f = figment("debug", serde_json::json!({"same_site": "none"}));
-        assert!(SessionConfig::from_figment(&f).is_err());
-    }
-
-    #[test]
-    fn unknown_keys_and_bad_values_are_refused() {
-        let f = figment("debug", serde_json::json!({"idle_timout": 5}));
-        assert!(SessionConfig::from_figment(&f).is_err());
-        let f = figment("debug", serde_json::json!({"store": "postgres"}));
-        assert!(SessionConfig::from_figment(&f).is_err());
-        let f = figment("debug", serde_json::json!({"cookie_name": "a b"}));
-        assert!(SessionConfig::from_figment(&f).is_err());
-        let f = figment("debug", serde_json::json!({"idle_timeout": 0}));
-        assert!(SessionConfig::from_figment(&f).is_err());
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;
