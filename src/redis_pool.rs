@@ -18,6 +18,8 @@
 //! response_timeout_ms = 1000 # per command. default: 1000
 //! ```
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use deadpool::Runtime;
@@ -101,7 +103,8 @@ impl RedisPool {
         let connection = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(connect))
             .set_response_timeout(Some(response));
-        let manager = Manager { target: Target::Single(client), connection };
+        let epoch = Arc::new(AtomicU64::new(0));
+        let manager = Manager { target: Target::Single(client), connection, epoch };
         let inner = managed::Pool::builder(manager)
             .max_size(config.max_connections.max(1))
             .wait_timeout(Some(connect))
@@ -167,6 +170,10 @@ enum Target {
 pub struct Manager {
     target: Target,
     connection: AsyncConnectionConfig,
+    /// Bumped when a connection is found dropped (Redis restarted, or the network cut
+    /// it): every connection made before then is retired at its next checkout instead of
+    /// failing a visitor's request first.
+    epoch: Arc<AtomicU64>,
 }
 
 /// A live connection of one of the [`Target`] shapes.
@@ -178,6 +185,8 @@ enum Link {
 pub struct Connection {
     link: Link,
     broken: bool,
+    epoch: u64,
+    pool_epoch: Arc<AtomicU64>,
 }
 
 impl managed::Manager for Manager {
@@ -190,14 +199,18 @@ impl managed::Manager for Manager {
                 client.get_multiplexed_async_connection_with_config(&self.connection).await?,
             ),
         };
-        Ok(Connection { link, broken: false })
+        let epoch = self.epoch.load(Ordering::Acquire);
+        Ok(Connection { link, broken: false, epoch, pool_epoch: self.epoch.clone() })
     }
 
     async fn recycle(&self, conn: &mut Connection, _: &Metrics) -> RecycleResult<RedisError> {
-        match conn.broken {
-            true => Err(RecycleError::message("a command failed on this connection")),
-            false => Ok(()),
+        if conn.broken {
+            return Err(RecycleError::message("a command failed on this connection"));
         }
+        if conn.epoch != self.epoch.load(Ordering::Acquire) {
+            return Err(RecycleError::message("made before a connection was found dropped"));
+        }
+        Ok(())
     }
 }
 
@@ -206,13 +219,16 @@ pub struct PooledConnection(Object<Manager>);
 
 impl PooledConnection {
     fn note<T>(&mut self, result: &Result<T, RedisError>) {
-        if let Err(e) = result {
-            // After a timeout the reply may still arrive later and be read as the answer
-            // to the next command; after an I/O error the socket is gone. Either way the
-            // connection must not be handed out again.
-            if e.is_timeout() || e.is_io_error() || e.is_unrecoverable_error() {
-                self.0.broken = true;
-            }
+        let Err(e) = result else { return };
+        // After a timeout the reply may still arrive later and be read as the answer to
+        // the next command; after an I/O error the socket is gone. Either way the
+        // connection must not be handed out again.
+        if e.is_timeout() || e.is_io_error() || e.is_unrecoverable_error() {
+            self.0.broken = true;
+        }
+        // A dropped connection usually means every other one is dropped too.
+        if is_dropped(e) {
+            self.0.pool_epoch.fetch_max(self.0.epoch + 1, Ordering::AcqRel);
         }
     }
 }
@@ -248,4 +264,10 @@ impl ConnectionLike for PooledConnection {
             Link::Single(conn) => conn.get_db(),
         }
     }
+}
+
+/// Whether `e` says the connection was gone (closed by the server or the network), as
+/// opposed to slow: a command that failed this way may be sent again on a new connection.
+pub fn is_dropped(e: &RedisError) -> bool {
+    !e.is_timeout() && (e.is_connection_dropped() || e.is_io_error())
 }

@@ -43,10 +43,48 @@ mod drive {
         "destroyed"
     }
 
+    /// A handler's own 500 (no catcher involved) after a write.
     #[get("/t/fail")]
-    pub fn fail(session: Session<'_>) -> Result<Status, ErrorResponse> {
+    pub fn fail(session: Session<'_>) -> Result<(Status, &'static str), ErrorResponse> {
         session.insert("half", &"done")?;
-        Ok(Status::InternalServerError)
+        Ok((Status::InternalServerError, "failed"))
+    }
+
+    /// A write, then a 4xx answered by a catcher (which resets the cookie jar).
+    #[get("/t/set-then-reject/<key>")]
+    pub fn set_then_reject(session: Session<'_>, key: &str) -> Result<(), Status> {
+        session.insert(key, &1).map_err(|_| Status::InternalServerError)?;
+        Err(Status::BadRequest)
+    }
+
+    /// A rotation, then a 4xx answered by a catcher.
+    #[get("/t/cycle-then-reject")]
+    pub fn cycle_then_reject(session: Session<'_>) -> Result<(), Status> {
+        session.cycle_id().map_err(|_| Status::InternalServerError)?;
+        Err(Status::Conflict)
+    }
+
+    #[get("/t/take/<key>")]
+    pub fn take(session: Session<'_>, key: &str) -> Result<String, ErrorResponse> {
+        Ok(format!("{:?}", session.take::<serde_json::Value>(key)?))
+    }
+
+    #[get("/t/clear")]
+    pub fn clear(session: Session<'_>) -> &'static str {
+        session.clear();
+        "cleared"
+    }
+
+    #[get("/t/meta")]
+    pub fn meta(session: Session<'_>) -> rocket::serde::json::Json<serde_json::Value> {
+        let secs = |t: Option<std::time::SystemTime>| {
+            t.map(|t| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs())
+        };
+        rocket::serde::json::Json(json!({
+            "created": secs(session.created_at()),
+            "expires": secs(session.expires_at()),
+            "new": session.is_new(),
+        }))
     }
 
     /// Waits at the barrier once after loading the session, then writes.
@@ -99,6 +137,11 @@ impl Ctx {
                     drive::cycle,
                     drive::destroy,
                     drive::fail,
+                    drive::set_then_reject,
+                    drive::cycle_then_reject,
+                    drive::take,
+                    drive::clear,
+                    drive::meta,
                     drive::meet,
                     drive::slow
                 ],
@@ -302,12 +345,18 @@ async fn garbled_or_forged_cookies_get_a_fresh_session_and_are_never_adopted() {
     let keys = ctx.keys().await;
     assert_eq!(keys.len(), 5);
     assert!(!keys.contains(&ctx.key_of(&forged)), "the forged id was not adopted");
+
+    // A read with a dead cookie creates nothing and tells the browser to drop it.
+    let res = client.get("/api/session").cookie(with_cookie(&forged)).dispatch().await;
+    let removal = set_cookie(&res, COOKIE).expect("a removal cookie").into_owned();
+    assert_eq!((removal.value(), removal.max_age().map(|d| d.whole_seconds())), ("", Some(0)));
+    assert_eq!(json_body(res, Status::Ok).await, json!({}));
+    assert_eq!(ctx.keys().await.len(), 5);
 }
 
-#[rocket::async_test]
-async fn parallel_requests_changing_different_keys_both_keep_their_change() {
+async fn parallel_writers_both_keep_their_change(store: &str) {
     let ctx = Ctx::new("parallel");
-    let client = common::untracked(ctx.rocket()).await;
+    let client = common::untracked(ctx.rocket_with(json!({"sessions.store": store}))).await;
     let res = client.get("/api/counter").dispatch().await;
     let id = set_cookie(&res, COOKIE).unwrap().value().to_owned();
 
@@ -319,14 +368,22 @@ async fn parallel_requests_changing_different_keys_both_keep_their_change() {
 
     let res = client.get("/api/session").cookie(with_cookie(&id)).dispatch().await;
     let body = json_body(res, Status::Ok).await;
-    assert_eq!(body, json!({ "a": true, "b": true, "count": 1 }));
+    assert_eq!(body, json!({ "a": true, "b": true, "count": 1 }), "{store} store");
 }
 
 #[rocket::async_test]
-async fn a_save_racing_a_destroy_does_not_resurrect_the_session() {
+async fn parallel_requests_changing_different_keys_both_keep_their_change() {
+    parallel_writers_both_keep_their_change("redis").await;
+}
+
+#[rocket::async_test]
+async fn parallel_requests_changing_different_keys_both_keep_their_change_in_memory() {
+    parallel_writers_both_keep_their_change("memory").await;
+}
+
+async fn late_save_after_destroy(store: &str) {
     let ctx = Ctx::new("resurrect");
-    let rocket = ctx.rocket();
-    let client = common::untracked(rocket).await;
+    let client = common::untracked(ctx.rocket_with(json!({"sessions.store": store}))).await;
     let gate = client.rocket().state::<Barrier>().expect("the gate");
     let res = client.get("/api/counter").dispatch().await;
     let id = set_cookie(&res, COOKIE).unwrap().value().to_owned();
@@ -340,7 +397,21 @@ async fn a_save_racing_a_destroy_does_not_resurrect_the_session() {
     };
     let (slow, ()) = rocket::tokio::join!(slow, logout);
     assert_eq!(slow.status(), Status::Ok);
-    assert!(ctx.keys().await.is_empty(), "the late save must not bring the session back");
+    let removal = set_cookie(&slow, COOKIE).expect("the late response drops the dead cookie");
+    assert_eq!(removal.value(), "");
+    let res = client.get("/api/session").cookie(with_cookie(&id)).dispatch().await;
+    assert_eq!(json_body(res, Status::Ok).await, json!({}), "{store}: not brought back");
+    assert!(ctx.keys().await.is_empty());
+}
+
+#[rocket::async_test]
+async fn a_save_racing_a_destroy_does_not_resurrect_the_session() {
+    late_save_after_destroy("redis").await;
+}
+
+#[rocket::async_test]
+async fn a_save_racing_a_destroy_does_not_resurrect_the_session_in_memory() {
+    late_save_after_destroy("memory").await;
 }
 
 #[rocket::async_test]
@@ -446,4 +517,69 @@ async fn the_dashboard_lists_the_session_escaped() {
     assert!(page.contains("&lt;script&gt;x"), "the key is escaped");
     assert!(!page.contains("<script>"), "no raw markup from the session");
     assert!(!page.contains("<b>"));
+}
+
+#[rocket::async_test]
+async fn a_write_before_a_caught_4xx_is_saved_and_its_cookie_still_sent() {
+    let ctx = Ctx::new("caught");
+    let client = common::untracked(ctx.rocket()).await;
+    let res = client.get("/t/set-then-reject/k").dispatch().await;
+    assert_eq!(res.status(), Status::BadRequest);
+    let id = set_cookie(&res, COOKIE).expect("the cookie of the saved session").value().to_owned();
+    assert_eq!(ctx.keys().await, vec![ctx.key_of(&id)]);
+    let res = client.get("/api/session").cookie(with_cookie(&id)).dispatch().await;
+    assert_eq!(json_body(res, Status::Ok).await, json!({ "k": 1 }));
+}
+
+#[rocket::async_test]
+async fn a_rotation_before_a_caught_4xx_still_sends_the_new_id() {
+    let ctx = Ctx::new("caught-cycle");
+    let client = common::untracked(ctx.rocket()).await;
+    let res = client.get("/api/counter").dispatch().await;
+    let old = set_cookie(&res, COOKIE).unwrap().value().to_owned();
+    let res = client.get("/t/cycle-then-reject").cookie(with_cookie(&old)).dispatch().await;
+    assert_eq!(res.status(), Status::Conflict);
+    let new = set_cookie(&res, COOKIE).expect("the new id").value().to_owned();
+    assert_ne!(new, old);
+    let res = client.get("/api/session").cookie(with_cookie(&new)).dispatch().await;
+    assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }), "the visitor keeps it");
+}
+
+#[rocket::async_test]
+async fn take_reads_and_removes_and_clear_empties_without_ending_the_session() {
+    let ctx = Ctx::new("take");
+    let client = common::client(ctx.rocket()).await;
+    client.get("/t/set/a/x").dispatch().await;
+    client.get("/t/set/b/y").dispatch().await;
+    let taken = client.get("/t/take/a").dispatch().await.into_string().await.unwrap();
+    assert_eq!(taken, "Some(String(\"x\"))");
+    let again = client.get("/t/take/a").dispatch().await.into_string().await.unwrap();
+    assert_eq!(again, "None", "taken once only");
+    let res = client.get("/api/session").dispatch().await;
+    assert_eq!(json_body(res, Status::Ok).await, json!({ "b": "y" }));
+
+    client.get("/t/clear").dispatch().await;
+    let res = client.get("/api/session").dispatch().await;
+    assert_eq!(json_body(res, Status::Ok).await, json!({}));
+    assert_eq!(ctx.keys().await.len(), 1, "the session itself stays");
+}
+
+#[rocket::async_test]
+async fn created_and_expiry_times_follow_the_configuration() {
+    let ctx = Ctx::new("meta");
+    let client = common::client(ctx.rocket_with(json!({"sessions.idle_timeout": 600}))).await;
+    let res = client.get("/t/meta").dispatch().await;
+    let body = json_body(res, Status::Ok).await;
+    assert_eq!(body, json!({"created": null, "expires": null, "new": true}), "no session yet");
+
+    let before = common::now_ms() / 1000;
+    client.get("/api/counter").dispatch().await;
+    let res = client.get("/t/meta").dispatch().await;
+    let body = json_body(res, Status::Ok).await;
+    let after = common::now_ms() / 1000;
+    let created = body["created"].as_u64().unwrap();
+    let expires = body["expires"].as_u64().unwrap();
+    assert!((before..=after).contains(&created), "{body}");
+    assert!((before + 600..=after + 600).contains(&expires), "idle timeout from now: {body}");
+    assert_eq!(body["new"], false);
 }

@@ -6,6 +6,8 @@ mod common;
 
 use rocket::http::{Cookie, Status};
 use rocket::local::asynchronous::Client;
+use rocket::{get, routes};
+use rocket_redis_sessions::session::Session;
 use serde_json::json;
 
 use common::redis::{Monitor, RedisServer};
@@ -18,12 +20,29 @@ struct Counted {
     cookie: String,
 }
 
+#[get("/t/cycle")]
+fn cycle(session: Session<'_>) -> Result<(), Status> {
+    session.cycle_id().map_err(|_| Status::InternalServerError)
+}
+
+#[get("/t/destroy")]
+fn destroy(session: Session<'_>) {
+    session.destroy();
+}
+
+#[get("/t/sign-out")]
+fn sign_out(session: Session<'_>) -> Result<(), Status> {
+    session.destroy();
+    session.insert("flash", "signed out").map_err(|_| Status::InternalServerError)
+}
+
 /// The app on its own Redis, warmed up (connection made, scripts cached), with one
 /// visitor whose session holds `count = 1`.
 async fn counted() -> Counted {
     let server = RedisServer::start();
     let figment = common::figment(&server.url(), "cmds:", json!({}));
-    let client = common::untracked(rocket_redis_sessions::rocket_from(figment)).await;
+    let rocket = rocket_redis_sessions::rocket_from(figment);
+    let client = common::untracked(rocket.mount("/", routes![cycle, destroy, sign_out])).await;
     let res = client.get("/api/counter").dispatch().await;
     let cookie = set_cookie(&res, "session").unwrap().value().to_owned();
     drop(res);
@@ -43,6 +62,10 @@ impl Counted {
         }
         let res = req.dispatch().await;
         assert!(res.status().code < 500, "{path}: {}", res.status());
+        if let Some(cookie) = set_cookie(&res, "session").filter(|c| !c.value().is_empty()) {
+            self.cookie = cookie.value().to_owned();
+        }
+        drop(res);
         self.monitor.take()
     }
 }
@@ -73,4 +96,12 @@ async fn a_session_write_is_two_commands_and_a_new_session_one() {
     let mut c = counted().await;
     assert_eq!(c.commands("/api/counter", true).await, vec!["EVALSHA", "EVALSHA"]);
     assert_eq!(c.commands("/api/counter", false).await, vec!["EVALSHA"], "create only");
+}
+
+#[rocket::async_test]
+async fn rotating_destroying_and_signing_out_are_two_commands_each() {
+    let mut c = counted().await;
+    assert_eq!(c.commands("/t/cycle", true).await, vec!["EVALSHA", "EVALSHA"], "load + move");
+    assert_eq!(c.commands("/t/sign-out", true).await, vec!["EVALSHA", "EVALSHA"], "load + swap");
+    assert_eq!(c.commands("/t/destroy", true).await, vec!["EVALSHA", "UNLINK"], "load + delete");
 }

@@ -156,6 +156,24 @@ async fn renew_onto_a_taken_id_is_a_collision<S: SessionStore>(h: Harness<S>) {
     assert_eq!(fields_of(&h.store, &new).await, Some(record(&[("who", "2")]).fields));
 }
 
+async fn replace_ends_one_session_and_starts_another_in_one_step<S: SessionStore>(h: Harness<S>) {
+    let (old, new) = (id(), id());
+    h.store.create(&old, &record(&[("user", "1")])).await.unwrap();
+    h.store.replace(&old, &new, &record(&[("flash", "\"bye\"")])).await.unwrap();
+    assert_eq!(h.store.load(&old).await.unwrap(), None);
+    assert_eq!(fields_of(&h.store, &new).await, Some(record(&[("flash", "\"bye\"")]).fields));
+}
+
+async fn replace_onto_a_taken_id_changes_nothing<S: SessionStore>(h: Harness<S>) {
+    let (old, taken) = (id(), id());
+    h.store.create(&old, &record(&[("who", "\"old\"")])).await.unwrap();
+    h.store.create(&taken, &record(&[("who", "\"taken\"")])).await.unwrap();
+    let replaced = h.store.replace(&old, &taken, &record(&[("who", "\"new\"")])).await;
+    assert!(matches!(replaced, Err(StoreError::Collision)), "got {replaced:?}");
+    assert_eq!(fields_of(&h.store, &old).await, Some(record(&[("who", "\"old\"")]).fields));
+    assert_eq!(fields_of(&h.store, &taken).await, Some(record(&[("who", "\"taken\"")]).fields));
+}
+
 async fn delete_removes_the_session_and_may_be_repeated<S: SessionStore>(h: Harness<S>) {
     let id = id();
     h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
@@ -215,6 +233,8 @@ conformance!(
     renew_moves_the_data_and_retires_the_old_id,
     renew_of_a_deleted_session_creates_nothing,
     renew_onto_a_taken_id_is_a_collision,
+    replace_ends_one_session_and_starts_another_in_one_step,
+    replace_onto_a_taken_id_changes_nothing,
     delete_removes_the_session_and_may_be_repeated,
     a_session_past_its_absolute_lifetime_is_gone,
     ping_answers,

@@ -7,6 +7,9 @@ use rocket::figment::Figment;
 use rocket::http::SameSite;
 use serde::{Deserialize, Serialize};
 
+/// Longest timeout accepted, in seconds: ten years.
+const MAX_TIMEOUT: u64 = 10 * 365 * 86_400;
+
 /// Which store keeps the sessions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -127,19 +130,24 @@ impl SessionConfig {
         if !valid_name {
             return Err(ConfigError::Invalid("cookie_name is not a valid cookie name"));
         }
-        if name.starts_with("__Host-") && (!secure || self.domain.is_some()) {
+        // Browsers match these prefixes without regard to case.
+        let lower = name.to_ascii_lowercase();
+        if lower.starts_with("__host-") && (!secure || self.domain.is_some()) {
             return Err(ConfigError::Invalid(
                 "a `__Host-` cookie_name needs `secure = true` and no `domain` (RFC 6265bis)",
             ));
         }
-        if name.starts_with("__Secure-") && !secure {
+        if lower.starts_with("__secure-") && !secure {
             return Err(ConfigError::Invalid("a `__Secure-` cookie_name needs `secure = true`"));
         }
         if self.same_site == SameSiteConfig::None && !secure {
             return Err(ConfigError::Invalid("`same_site = \"none\"` needs `secure = true`"));
         }
-        if self.idle_timeout == 0 || self.absolute_timeout == 0 {
-            return Err(ConfigError::Invalid("idle_timeout and absolute_timeout must be > 0"));
+        let timeouts = 1..=MAX_TIMEOUT;
+        if !timeouts.contains(&self.idle_timeout) || !timeouts.contains(&self.absolute_timeout) {
+            return Err(ConfigError::Invalid(
+                "idle_timeout and absolute_timeout must be between 1 and 315360000 (10 years)",
+            ));
         }
         if self.max_bytes == 0 {
             return Err(ConfigError::Invalid("max_bytes must be > 0"));

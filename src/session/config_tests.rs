@@ -26,6 +26,10 @@ fn secure_defaults_to_true_outside_debug() {
 fn a_host_prefixed_name_without_secure_is_refused() {
     let f = figment("debug", serde_json::json!({"cookie_name": "__Host-s"}));
     assert!(SessionConfig::from_figment(&f).is_err());
+    let f = figment("debug", serde_json::json!({"cookie_name": "__HOST-s"}));
+    assert!(SessionConfig::from_figment(&f).is_err(), "prefixes match without case");
+    let f = figment("debug", serde_json::json!({"cookie_name": "__secure-s"}));
+    assert!(SessionConfig::from_figment(&f).is_err());
     let f = figment("debug", serde_json::json!({"cookie_name": "__Host-s", "secure": true}));
     assert!(SessionConfig::from_figment(&f).is_ok());
     let f =
@@ -49,4 +53,6 @@ fn unknown_keys_and_bad_values_are_refused() {
     assert!(SessionConfig::from_figment(&f).is_err());
     let f = figment("debug", serde_json::json!({"idle_timeout": 0}));
     assert!(SessionConfig::from_figment(&f).is_err());
+    let f = figment("debug", serde_json::json!({"absolute_timeout": u64::MAX}));
+    assert!(SessionConfig::from_figment(&f).is_err(), "an overflowing lifetime is refused");
 }

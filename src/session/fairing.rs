@@ -10,9 +10,9 @@ use rocket::{Build, Request, Response, Rocket};
 use rocket_db_pools::Database;
 
 use super::config::{SessionConfig, StoreKind};
-use super::guard::Slot;
-use super::state::Commit;
-use super::store::{Expiry, MemoryStore, RedisStore, SessionStore, StoreError};
+use super::guard::{Slot, now_ms};
+use super::state::{Commit, CookieChange};
+use super::store::{Expiry, MemoryStore, RedisStore, SessionStore, StoreError, millis};
 use crate::redis_pool::RedisPool;
 
 /// Builds the response sent instead of the handler's when the session cannot be saved.
@@ -46,7 +46,7 @@ impl SessionLayer {
 
     /// The session cookie carrying `value`, with every attribute the configuration asks
     /// for, expiring after `max_age`.
-    pub(crate) fn cookie(&self, value: String, max_age: Duration) -> Cookie<'static> {
+    fn cookie(&self, value: String, max_age: Duration) -> Cookie<'static> {
         let seconds = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
         let mut cookie = self.base_cookie(value);
         cookie.set_max_age(rocket::time::Duration::seconds(seconds));
@@ -54,8 +54,10 @@ impl SessionLayer {
     }
 
     /// The cookie that removes the session cookie: same name, path, domain and flags.
-    pub(crate) fn removal_cookie(&self) -> Cookie<'static> {
-        self.base_cookie(String::new())
+    fn removal_cookie(&self) -> Cookie<'static> {
+        let mut cookie = self.base_cookie(String::new());
+        cookie.make_removal();
+        cookie
     }
 
     fn base_cookie(&self, value: String) -> Cookie<'static> {
@@ -200,54 +202,57 @@ impl Fairing for SessionFairing {
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        let Some(state) = req.local_cache(Slot::default).take_state() else {
-            return;
-        };
-        let Some(layer) = req.rocket().state::<SessionLayer>() else {
-            return;
-        };
-        let (commit, strip_cookie) = state.into_commit();
+        let Some(state) = req.local_cache(Slot::default).take_state() else { return };
+        let Some(layer) = req.rocket().state::<SessionLayer>() else { return };
         if res.status().class().is_server_error() {
             // Nothing is saved on a 5xx: the handler may have failed half-way.
-            strip_session_cookie(res, &layer.config.cookie_name);
             return;
         }
-        if strip_cookie {
-            strip_session_cookie(res, &layer.config.cookie_name);
-        }
-        if let Err(e) = apply(layer.store(), commit).await {
-            rocket::error!("cannot save the session: {e}");
-            let name = layer.config.cookie_name.clone();
-            *res = (self.error_page)(req);
-            strip_session_cookie(res, &name);
-        }
+        let created_ms = state.created_ms();
+        let (commit, cookie) = state.into_commit();
+        let cookie = match apply(layer.store(), commit).await {
+            Ok(true) => cookie,
+            Ok(false) => CookieChange::Remove,
+            Err(e) => {
+                rocket::error!("cannot save the session: {e}");
+                *res = (self.error_page)(req);
+                return;
+            }
+        };
+        // The cookie is written here, as a header, and not through the CookieJar while the
+        // handler runs: a catcher resets the jar's changes, which would leave a saved
+        // session without its cookie (or a rotated one without its new id).
+        let header = match cookie {
+            CookieChange::Keep => return,
+            CookieChange::Set(id) => {
+                let deadline = created_ms.saturating_add(millis(layer.config.absolute()));
+                let left_ms = deadline.saturating_sub(now_ms());
+                layer.cookie(id.encode(), Duration::from_secs(left_ms.div_ceil(1000)))
+            }
+            CookieChange::Remove => layer.removal_cookie(),
+        };
+        strip_session_cookie(res, &layer.config.cookie_name);
+        res.adjoin_header(Header::new("Set-Cookie", header.to_string()));
     }
 }
 
-/// Sends `commit` to the store: one operation, except a destroy followed by new data,
-/// which deletes then creates.
-async fn apply(store: &dyn SessionStore, commit: Commit) -> Result<(), StoreError> {
-    match commit {
-        Commit::Nothing => Ok(()),
-        Commit::Create { id, record } => store.create(&id, &record).await,
-        Commit::Update { id, changes } => {
-            if !store.update(&id, &changes).await? {
-                rocket::info!("session ended during the request; its changes were dropped");
-            }
-            Ok(())
-        }
-        Commit::Renew { old, new, changes } => {
-            if !store.renew(&old, &new, &changes).await? {
-                rocket::info!("session ended during the request; it was not renewed");
-            }
-            Ok(())
-        }
-        Commit::Delete { id } => store.delete(&id).await,
+/// Sends `commit` to the store in one operation. `Ok(false)` when the session turned out
+/// to be gone (ended by another request meanwhile): it is not brought back.
+async fn apply(store: &dyn SessionStore, commit: Commit) -> Result<bool, StoreError> {
+    let alive = match commit {
+        Commit::Nothing => true,
+        Commit::Create { id, record } => store.create(&id, &record).await.map(|()| true)?,
+        Commit::Update { id, changes } => store.update(&id, &changes).await?,
+        Commit::Renew { old, new, changes } => store.renew(&old, &new, &changes).await?,
+        Commit::Delete { id } => store.delete(&id).await.map(|()| true)?,
         Commit::Replace { old, id, record } => {
-            store.delete(&old).await?;
-            store.create(&id, &record).await
+            store.replace(&old, &id, &record).await.map(|()| true)?
         }
+    };
+    if !alive {
+        rocket::info!("the session ended during the request; its changes were dropped");
     }
+    Ok(alive)
 }
 
 /// Removes the Set-Cookie headers for the session cookie, keeping every other cookie.

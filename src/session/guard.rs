@@ -26,7 +26,7 @@ impl Slot {
     pub(crate) fn take_state(&self) -> Option<State> {
         let state = self.loaded.get()?.as_ref()?;
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-        Some(std::mem::replace(&mut *state, State::fresh(0)))
+        Some(std::mem::replace(&mut *state, State::fresh(0, false)))
     }
 }
 
@@ -34,7 +34,8 @@ impl Slot {
 /// store, once per request however many guards ask for it.
 ///
 /// Changes are saved by [`SessionFairing`](super::SessionFairing) after the handler, in one
-/// store operation, only if something changed and the response is not a 5xx.
+/// store operation, only if something changed and the response is not a 5xx; the cookie
+/// follows what was saved.
 ///
 /// ```rust,no_run
 /// # use rocket::get;
@@ -50,7 +51,6 @@ impl Slot {
 pub struct Session<'r> {
     layer: &'r SessionLayer,
     state: &'r Mutex<State>,
-    jar: &'r CookieJar<'r>,
 }
 
 #[rocket::async_trait]
@@ -63,32 +63,23 @@ impl<'r> FromRequest<'r> for Session<'r> {
             return Outcome::Error((HttpStatus::InternalServerError, SessionError::NotAttached));
         };
         let slot = req.local_cache(Slot::default);
-        let jar = req.cookies();
-        let loaded = slot.loaded.get_or_init(|| load(layer, jar)).await;
+        let loaded = slot.loaded.get_or_init(|| load(layer, req.cookies())).await;
         match loaded {
-            Some(state) => Outcome::Success(Session { layer, state, jar }),
+            Some(state) => Outcome::Success(Session { layer, state }),
             None => Outcome::Error((HttpStatus::ServiceUnavailable, SessionError::Unavailable)),
         }
     }
 }
 
 async fn load(layer: &SessionLayer, jar: &CookieJar<'_>) -> Option<Mutex<State>> {
-    let config = layer.config();
-    let cookie = jar.get(&config.cookie_name);
+    let cookie = jar.get(&layer.config().cookie_name);
     let Some(id) = cookie.and_then(|c| SessionId::parse(c.value())) else {
-        if cookie.is_some() {
-            jar.remove(layer.removal_cookie());
-        }
-        return Some(Mutex::new(State::fresh(now_ms())));
+        return Some(Mutex::new(State::fresh(now_ms(), cookie.is_some())));
     };
     match layer.store().load(&id).await {
         Ok(Some(record)) => Some(Mutex::new(State::loaded(id, record))),
-        Ok(None) => {
-            // Unknown, expired or forged: never adopted. Drop the stale cookie so the
-            // browser stops sending it.
-            jar.remove(layer.removal_cookie());
-            Some(Mutex::new(State::fresh(now_ms())))
-        }
+        // Unknown, expired or forged: never adopted; the fairing removes the cookie.
+        Ok(None) => Some(Mutex::new(State::fresh(now_ms(), true))),
         Err(e) => {
             rocket::error!("cannot load the session: {e}");
             None
@@ -115,13 +106,6 @@ impl Session<'_> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn set_cookie(&self, id: &SessionId, created_ms: u64) {
-        let lifetime = self.layer.config().absolute();
-        let age = Duration::from_millis(created_ms).saturating_add(lifetime);
-        let left = age.saturating_sub(Duration::from_millis(now_ms()));
-        self.jar.add(self.layer.cookie(id.encode(), left));
-    }
-
     /// The value of `key`, or `None` when the session has no such key.
     ///
     /// # Errors
@@ -142,7 +126,7 @@ impl Session<'_> {
     }
 
     /// Sets `key` to `value`. Storing the value already there changes nothing. The first
-    /// write to a new session gives the visitor its cookie.
+    /// write to a new session mints its id; the visitor gets the cookie once it is saved.
     ///
     /// # Errors
     /// [`SessionError::InvalidKey`] for an empty or reserved key,
@@ -159,9 +143,7 @@ impl Session<'_> {
         if others + key.len() + json.len() > limit {
             return Err(SessionError::TooLarge { limit });
         }
-        if let Some(id) = state.insert(key, json, now_ms(), SessionId::generate)? {
-            self.set_cookie(&id, state.created_ms());
-        }
+        state.insert(key, json, now_ms(), SessionId::generate)?;
         Ok(())
     }
 
@@ -196,19 +178,14 @@ impl Session<'_> {
     /// # Errors
     /// [`SessionError::Rng`] when no id can be minted.
     pub fn cycle_id(&self) -> Result<(), SessionError> {
-        let mut state = self.lock();
-        if let Some(id) = state.cycle_id(SessionId::generate)? {
-            self.set_cookie(&id, state.created_ms());
-        }
+        self.lock().cycle_id(SessionId::generate)?;
         Ok(())
     }
 
     /// Ends the session: its data is deleted from the store and its cookie removed. Writes
     /// after this start a new session with a new id.
     pub fn destroy(&self) {
-        if self.lock().destroy() || self.jar.get(&self.layer.config().cookie_name).is_some() {
-            self.jar.remove(self.layer.removal_cookie());
-        }
+        self.lock().destroy();
     }
 
     /// What happened to the session so far in this request.
@@ -232,8 +209,8 @@ impl Session<'_> {
     pub fn expires_at(&self) -> Option<SystemTime> {
         let config = self.layer.config();
         let created = self.created_at()?;
-        let idle = SystemTime::now() + config.idle();
-        Some(idle.min(created + config.absolute()))
+        let idle = SystemTime::now().checked_add(config.idle())?;
+        Some(idle.min(created.checked_add(config.absolute())?))
     }
 
     /// The keys, sorted.

@@ -7,8 +7,8 @@
 //!     └─missing──▶ New  └──────destroy─────────▶ Purged  ◀── destroy ── Changed/Renewed
 //!                                                  └── insert ──▶ New (old id still deleted)
 //! ```
-//! Nothing here does I/O or touches cookies: a transition that gives the visitor a new id
-//! returns it, and the caller sets the cookie while the handler still runs.
+//! Nothing here does I/O or touches cookies. [`State::into_commit`] says what to write and
+//! what the visitor's cookie must become once that write has succeeded.
 
 use super::SessionId;
 use super::store::{Changes, Fields, Record};
@@ -45,6 +45,17 @@ pub enum Commit {
     Replace { old: SessionId, id: SessionId, record: Record },
 }
 
+/// What the visitor's session cookie must become once the commit has succeeded.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CookieChange {
+    /// Leave it as the visitor holds it.
+    Keep,
+    /// Set it to this id (new session, or a new id for the same one).
+    Set(SessionId),
+    /// Remove it: the session ended, or the cookie named no live session.
+    Remove,
+}
+
 /// A request's view of its session.
 #[derive(Debug)]
 pub struct State {
@@ -55,6 +66,8 @@ pub struct State {
     id: Option<SessionId>,
     /// Stored id to delete because the session was destroyed.
     purge: Option<SessionId>,
+    /// Whether the request carried a session cookie at all (valid or not).
+    client_cookie: bool,
     created_ms: u64,
     fields: Fields,
     changes: Changes,
@@ -68,6 +81,7 @@ impl State {
             stored: Some(id.clone()),
             id: Some(id),
             purge: None,
+            client_cookie: true,
             created_ms: record.created_ms,
             fields: record.fields,
             changes: Changes::new(),
@@ -75,12 +89,15 @@ impl State {
     }
 
     /// No session in the store: an empty one, created at commit if it gets data.
-    pub fn fresh(now_ms: u64) -> Self {
+    /// `client_cookie` tells whether the request carried a (dead or garbled) session cookie,
+    /// which is then removed unless a new session replaces it.
+    pub fn fresh(now_ms: u64, client_cookie: bool) -> Self {
         Self {
             status: Status::New,
             stored: None,
             id: None,
             purge: None,
+            client_cookie,
             created_ms: now_ms,
             fields: Fields::new(),
             changes: Changes::new(),
@@ -111,22 +128,22 @@ impl State {
         }
     }
 
-    /// Sets `key` to the JSON text `value`. Returns a newly minted id when the visitor
-    /// must now get a cookie; `Ok(None)` when nothing changed or the cookie is in place.
+    /// Sets `key` to the JSON text `value`; storing the value already there changes
+    /// nothing. The first write to a new session mints its id.
     pub fn insert<E>(
         &mut self,
         key: &str,
         value: String,
         now_ms: u64,
         mint: impl FnOnce() -> Result<SessionId, E>,
-    ) -> Result<Option<SessionId>, E> {
+    ) -> Result<(), E> {
         if self.fields.get(key) == Some(&value) {
-            return Ok(None);
+            return Ok(());
         }
-        let minted = self.mark_written(now_ms, mint)?;
+        self.mark_written(now_ms, mint)?;
         self.changes.insert(key.to_owned(), Some(value.clone()));
         self.fields.insert(key.to_owned(), value);
-        Ok(minted)
+        Ok(())
     }
 
     /// Removes `key`; returns its JSON text if it was there.
@@ -147,85 +164,82 @@ impl State {
         }
     }
 
-    /// Gives the session a new id, keeping its data. Returns the id the cookie must now
-    /// carry, or `None` when there is no session to rotate.
-    pub fn cycle_id<E>(
-        &mut self,
-        mint: impl FnOnce() -> Result<SessionId, E>,
-    ) -> Result<Option<SessionId>, E> {
+    /// Gives the session a new id, keeping its data. Does nothing when there is no session
+    /// to rotate.
+    pub fn cycle_id<E>(&mut self, mint: impl FnOnce() -> Result<SessionId, E>) -> Result<(), E> {
         match self.status {
             Status::Unchanged | Status::Changed | Status::Renewed => {
                 self.status = Status::Renewed;
             }
             Status::New if self.id.is_some() => {}
-            Status::New | Status::Purged => return Ok(None),
+            Status::New | Status::Purged => return Ok(()),
         }
-        let id = mint()?;
-        self.id = Some(id.clone());
-        Ok(Some(id))
+        self.id = Some(mint()?);
+        Ok(())
     }
 
-    /// Ends the session: its data goes, the stored record is deleted at commit. Returns
-    /// whether the visitor held a session cookie that must now be removed.
-    pub fn destroy(&mut self) -> bool {
+    /// Ends the session: its data goes, the stored record is deleted at commit.
+    pub fn destroy(&mut self) {
         if let Some(stored) = self.stored.take() {
             self.purge = Some(stored);
         }
         self.fields.clear();
         self.changes.clear();
-        let had_cookie = self.id.take().is_some();
+        self.id = None;
         self.status = match self.purge {
             Some(_) => Status::Purged,
             None => Status::New,
         };
-        had_cookie
     }
 
     fn mark_written<E>(
         &mut self,
         now_ms: u64,
         mint: impl FnOnce() -> Result<SessionId, E>,
-    ) -> Result<Option<SessionId>, E> {
+    ) -> Result<(), E> {
         match self.status {
             Status::Unchanged => self.status = Status::Changed,
             Status::Changed | Status::Renewed => {}
             Status::New | Status::Purged if self.id.is_none() => {
-                let id = mint()?;
+                self.id = Some(mint()?);
                 self.status = Status::New;
                 self.created_ms = now_ms;
-                self.id = Some(id.clone());
-                return Ok(Some(id));
             }
             Status::New | Status::Purged => {}
         }
-        Ok(None)
+        Ok(())
     }
 
-    /// What to write, and whether the visitor's session cookie set during this request
-    /// points at nothing and must not be sent.
-    pub fn into_commit(self) -> (Commit, bool) {
+    /// What to write, and what the visitor's cookie must become once it is written.
+    pub fn into_commit(self) -> (Commit, CookieChange) {
         let record = |fields| Record { created_ms: self.created_ms, fields };
+        let stale = match self.client_cookie {
+            true => CookieChange::Remove,
+            false => CookieChange::Keep,
+        };
         match (self.status, self.stored, self.id, self.purge) {
-            (Status::Unchanged, ..) => (Commit::Nothing, false),
+            (Status::Unchanged, ..) => (Commit::Nothing, CookieChange::Keep),
             (Status::Changed, Some(id), ..) => {
-                (Commit::Update { id, changes: self.changes }, false)
+                (Commit::Update { id, changes: self.changes }, CookieChange::Keep)
             }
             (Status::Renewed, Some(old), Some(new), _) => {
-                (Commit::Renew { old, new, changes: self.changes }, false)
+                let cookie = CookieChange::Set(new.clone());
+                (Commit::Renew { old, new, changes: self.changes }, cookie)
             }
             (Status::New, _, Some(id), purge) if !self.fields.is_empty() => {
                 let record = record(self.fields);
+                let cookie = CookieChange::Set(id.clone());
                 match purge {
-                    Some(old) => (Commit::Replace { old, id, record }, false),
-                    None => (Commit::Create { id, record }, false),
+                    Some(old) => (Commit::Replace { old, id, record }, cookie),
+                    None => (Commit::Create { id, record }, cookie),
                 }
             }
-            (Status::New | Status::Purged, _, id, purge) => {
-                let commit = purge.map_or(Commit::Nothing, |id| Commit::Delete { id });
-                (commit, id.is_some())
+            (Status::New | Status::Purged, _, _, Some(id)) => {
+                (Commit::Delete { id }, CookieChange::Remove)
             }
+            (Status::New | Status::Purged, _, _, None) => (Commit::Nothing, stale),
             // Changed and Renewed always have a stored id (and Renewed a new one).
-            (Status::Changed | Status::Renewed, ..) => (Commit::Nothing, false),
+            (Status::Changed | Status::Renewed, ..) => (Commit::Nothing, CookieChange::Keep),
         }
     }
 }

@@ -18,36 +18,35 @@ fn loaded() -> (SessionId, State) {
 #[test]
 fn a_loaded_session_left_alone_commits_nothing() {
     let (_, state) = loaded();
-    assert_eq!(state.into_commit(), (Commit::Nothing, false));
+    assert_eq!(state.into_commit(), (Commit::Nothing, CookieChange::Keep));
 }
 
 #[test]
 fn writing_the_value_already_there_does_not_mark_the_session_changed() {
     let (_, mut state) = loaded();
-    assert_eq!(state.insert("a", "1".into(), 9, mint).unwrap(), None);
+    state.insert("a", "1".into(), 9, mint).unwrap();
     assert_eq!(state.status(), Status::Unchanged);
 }
 
 #[test]
-fn a_change_commits_only_the_changed_fields() {
+fn a_change_commits_only_the_changed_fields_and_keeps_the_cookie() {
     let (id, mut state) = loaded();
     state.insert("b", "2".into(), 9, mint).unwrap();
     state.remove("a");
     let mut changes = Changes::new();
     changes.insert("b".into(), Some("2".into()));
     changes.insert("a".into(), None);
-    assert_eq!(state.into_commit(), (Commit::Update { id, changes }, false));
+    assert_eq!(state.into_commit(), (Commit::Update { id, changes }, CookieChange::Keep));
 }
 
 #[test]
-fn a_fresh_session_gets_an_id_on_its_first_write_only() {
-    let mut state = State::fresh(7);
-    let first = state.insert("k", "true".into(), 8, mint).unwrap();
-    assert!(first.is_some());
-    assert_eq!(state.insert("k2", "1".into(), 8, mint).unwrap(), None);
+fn a_fresh_session_is_created_on_its_first_write_with_a_new_cookie() {
+    let mut state = State::fresh(7, false);
+    state.insert("k", "true".into(), 8, mint).unwrap();
+    state.insert("k2", "1".into(), 8, mint).unwrap();
     match state.into_commit() {
-        (Commit::Create { id, record }, false) => {
-            assert_eq!(Some(id), first);
+        (Commit::Create { id, record }, CookieChange::Set(cookie)) => {
+            assert_eq!(id, cookie);
             assert_eq!(record.fields.len(), 2);
             assert_eq!(record.created_ms, 8);
         }
@@ -56,40 +55,57 @@ fn a_fresh_session_gets_an_id_on_its_first_write_only() {
 }
 
 #[test]
-fn a_fresh_session_emptied_again_creates_nothing_and_drops_its_cookie() {
-    let mut state = State::fresh(7);
+fn a_fresh_session_emptied_again_creates_nothing_and_sets_no_cookie() {
+    let mut state = State::fresh(7, false);
     state.insert("k", "1".into(), 8, mint).unwrap();
     state.remove("k");
-    assert_eq!(state.into_commit(), (Commit::Nothing, true));
+    assert_eq!(state.into_commit(), (Commit::Nothing, CookieChange::Keep));
 }
 
 #[test]
-fn cycling_the_id_moves_the_data() {
+fn a_dead_cookie_is_removed_unless_a_new_session_replaces_it() {
+    let state = State::fresh(7, true);
+    assert_eq!(state.into_commit(), (Commit::Nothing, CookieChange::Remove));
+    let mut state = State::fresh(7, true);
+    state.insert("k", "1".into(), 8, mint).unwrap();
+    assert!(matches!(state.into_commit(), (Commit::Create { .. }, CookieChange::Set(_))));
+}
+
+#[test]
+fn cycling_the_id_moves_the_data_to_a_new_cookie() {
     let (old, mut state) = loaded();
-    let new = state.cycle_id(mint).unwrap().expect("a new id");
-    assert_ne!(new, old);
+    state.cycle_id(mint).unwrap();
     assert_eq!(state.status(), Status::Renewed);
-    let (commit, _) = state.into_commit();
-    assert_eq!(commit, Commit::Renew { old, new, changes: Changes::new() });
+    match state.into_commit() {
+        (Commit::Renew { old: o, new, changes }, CookieChange::Set(cookie)) => {
+            assert_eq!(o, old);
+            assert_ne!(new, old);
+            assert_eq!(new, cookie);
+            assert!(changes.is_empty());
+        }
+        other => panic!("expected a renewal, got {other:?}"),
+    }
 }
 
 #[test]
 fn cycling_an_empty_fresh_session_does_nothing() {
-    let mut state = State::fresh(1);
-    assert_eq!(state.cycle_id(mint).unwrap(), None);
-    assert_eq!(state.into_commit(), (Commit::Nothing, false));
+    let mut state = State::fresh(1, false);
+    state.cycle_id(mint).unwrap();
+    assert_eq!(state.into_commit(), (Commit::Nothing, CookieChange::Keep));
 }
 
 #[test]
 fn destroy_deletes_and_a_later_write_starts_a_successor() {
     let (old, mut state) = loaded();
-    assert!(state.destroy());
+    state.destroy();
     assert_eq!(state.status(), Status::Purged);
     assert!(!state.exists());
-    let new = state.insert("flash", "\"bye\"".into(), 9, mint).unwrap().expect("new id");
+    state.insert("flash", "\"bye\"".into(), 9, mint).unwrap();
     match state.into_commit() {
-        (Commit::Replace { old: o, id, record }, false) => {
-            assert_eq!((o, id), (old, new));
+        (Commit::Replace { old: o, id, record }, CookieChange::Set(cookie)) => {
+            assert_eq!(o, old);
+            assert_ne!(id, old);
+            assert_eq!(id, cookie);
             assert_eq!(record.fields.len(), 1);
         }
         other => panic!("expected a replace, got {other:?}"),
@@ -97,10 +113,18 @@ fn destroy_deletes_and_a_later_write_starts_a_successor() {
 }
 
 #[test]
-fn destroy_alone_deletes() {
+fn destroy_alone_deletes_and_removes_the_cookie() {
     let (id, mut state) = loaded();
     state.destroy();
-    assert_eq!(state.into_commit(), (Commit::Delete { id }, false));
+    assert_eq!(state.into_commit(), (Commit::Delete { id }, CookieChange::Remove));
+}
+
+#[test]
+fn destroy_after_a_rotation_deletes_the_stored_id() {
+    let (id, mut state) = loaded();
+    state.cycle_id(mint).unwrap();
+    state.destroy();
+    assert_eq!(state.into_commit(), (Commit::Delete { id }, CookieChange::Remove));
 }
 
 #[test]
@@ -110,5 +134,5 @@ fn clear_removes_every_key_but_keeps_the_session() {
     assert!(state.exists());
     let mut changes = Changes::new();
     changes.insert("a".into(), None);
-    assert_eq!(state.into_commit(), (Commit::Update { id, changes }, false));
+    assert_eq!(state.into_commit(), (Commit::Update { id, changes }, CookieChange::Keep));
 }

@@ -153,6 +153,25 @@ impl SessionStore for MemoryStore {
         Ok(true)
     }
 
+    async fn replace(
+        &self,
+        old: &SessionId,
+        id: &SessionId,
+        record: &Record,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now_ms();
+        let mut inner = self.lock();
+        if self.touch(&mut inner, id, now).is_some() {
+            return Err(StoreError::Collision);
+        }
+        inner.entries.remove(old);
+        if let Some(ttl) = self.expiry.ttl_ms(record.created_ms, now) {
+            let entry = Entry { record: record.clone(), expires_ms: now + ttl };
+            inner.entries.insert(id.clone(), entry);
+        }
+        Ok(())
+    }
+
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         self.lock().entries.remove(id);
         Ok(())

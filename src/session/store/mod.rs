@@ -51,7 +51,8 @@ impl Expiry {
     }
 }
 
-fn millis(d: Duration) -> u64 {
+/// `d` in whole milliseconds, saturating.
+pub(crate) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
@@ -108,6 +109,7 @@ pub enum StoreError {
 /// - `renew` moves the record from `old` to `new`, applying `changes`, so the data stays
 ///   and `old` stops working. `false` when `old` is gone; [`StoreError::Collision`] when
 ///   `new` is taken.
+/// - `replace` is `delete(old)` then `create(id)` as one step.
 /// - `delete` removes the record; deleting a missing record succeeds.
 /// - No record lives longer than the store's [`Expiry`] allows.
 #[rocket::async_trait]
@@ -143,6 +145,20 @@ pub trait SessionStore: Send + Sync + 'static {
         new: &SessionId,
         changes: &Changes,
     ) -> Result<bool, StoreError>;
+
+    /// Deletes the record of `old` and creates the record of `id`, in one step (a session
+    /// ended and a new one started in the same request, such as a sign-out that leaves a
+    /// message for the next page).
+    ///
+    /// # Errors
+    /// [`StoreError::Collision`] when `id` exists (then `old` is left as it was),
+    /// [`StoreError::Unavailable`] otherwise.
+    async fn replace(
+        &self,
+        old: &SessionId,
+        id: &SessionId,
+        record: &Record,
+    ) -> Result<(), StoreError>;
 
     /// Deletes the record of `id`.
     ///

@@ -9,10 +9,12 @@
 //! Every operation is one command, so one round trip: loads, creates and saves are Lua
 //! scripts sent by `EVALSHA` (with one `EVAL` fallback the first time a server sees them).
 
-use deadpool_redis::redis::{self, Cmd, ErrorKind, RedisError, Script, ServerErrorKind, Value};
+use deadpool_redis::redis::{
+    self, Cmd, ErrorKind, FromRedisValue, RedisError, Script, ServerErrorKind, Value,
+};
 
 use super::{Changes, Clock, Expiry, Record, SessionStore, StoreError};
-use crate::redis_pool::{RedisPool, RedisPoolError};
+use crate::redis_pool::{RedisPool, RedisPoolError, is_dropped};
 use crate::session::SessionId;
 
 /// Field holding the creation time. Starts with NUL so no session key can clash with it.
@@ -78,6 +80,31 @@ impl RedisStore {
         id.storage_key(&self.prefix)
     }
 
+    async fn create_replacing(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        old: Option<&SessionId>,
+    ) -> Result<(), StoreError> {
+        let key = self.key(id);
+        let old_key = old.map(|old| self.key(old));
+        let keys: Vec<&str> = std::iter::once(key.as_str()).chain(old_key.as_deref()).collect();
+        let ttl = self.expiry.ttl_ms(record.created_ms, self.clock.now_ms()).unwrap_or(1);
+        let value = self
+            .run(&self.scripts.create, &keys, |cmd| {
+                cmd.arg(ttl).arg(CREATED_FIELD).arg(record.created_ms);
+                cmd.arg(VERSION_FIELD).arg(VERSION);
+                for (field, value) in &record.fields {
+                    cmd.arg(field).arg(value);
+                }
+            })
+            .await?;
+        match as_int(&value) {
+            Some(1) => Ok(()),
+            _ => Err(StoreError::Collision),
+        }
+    }
+
     fn expiry_args(&self, cmd: &mut Cmd) {
         cmd.arg(self.clock.now_ms())
             .arg(super::millis(self.expiry.idle))
@@ -92,19 +119,39 @@ impl RedisStore {
         keys: &[&str],
         args: impl Fn(&mut Cmd),
     ) -> Result<Value, StoreError> {
-        let mut conn = self.pool.get().await.map_err(unavailable)?;
         let build = |verb: &str, body: &str| {
             let mut cmd = redis::cmd(verb);
             cmd.arg(body).arg(keys.len()).arg(keys);
             args(&mut cmd);
             cmd
         };
-        let sent = build("EVALSHA", &script.sha1).query_async(&mut conn).await;
-        match sent {
-            Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
-                build("EVAL", script.source).query_async(&mut conn).await.map_err(redis_down)
+        self.send(&build("EVALSHA", &script.sha1), Some(&build("EVAL", script.source))).await
+    }
+
+    /// Sends `cmd` (then `on_noscript`, if Redis does not know the script). A command that
+    /// fails on a dropped connection is sent once more on a new one: each command here
+    /// gives the same result when run twice, except that a repeated create or rename
+    /// reports a collision, which is an error either way.
+    async fn send<T: FromRedisValue>(
+        &self,
+        cmd: &Cmd,
+        on_noscript: Option<&Cmd>,
+    ) -> Result<T, StoreError> {
+        let mut retried = false;
+        loop {
+            let mut conn = self.pool.get().await.map_err(unavailable)?;
+            let sent = match (cmd.query_async(&mut conn).await, on_noscript) {
+                (Err(e), Some(eval))
+                    if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) =>
+                {
+                    eval.query_async(&mut conn).await
+                }
+                (other, _) => other,
+            };
+            match sent {
+                Err(e) if !retried && is_dropped(&e) => retried = true,
+                other => return other.map_err(redis_down),
             }
-            other => other.map_err(redis_down),
         }
     }
 }
@@ -194,21 +241,16 @@ impl SessionStore for RedisStore {
     }
 
     async fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
-        let key = self.key(id);
-        let ttl = self.expiry.ttl_ms(record.created_ms, self.clock.now_ms()).unwrap_or(1);
-        let value = self
-            .run(&self.scripts.create, &[&key], |cmd| {
-                cmd.arg(ttl).arg(CREATED_FIELD).arg(record.created_ms);
-                cmd.arg(VERSION_FIELD).arg(VERSION);
-                for (field, value) in &record.fields {
-                    cmd.arg(field).arg(value);
-                }
-            })
-            .await?;
-        match as_int(&value) {
-            Some(1) => Ok(()),
-            _ => Err(StoreError::Collision),
-        }
+        self.create_replacing(id, record, None).await
+    }
+
+    async fn replace(
+        &self,
+        old: &SessionId,
+        id: &SessionId,
+        record: &Record,
+    ) -> Result<(), StoreError> {
+        self.create_replacing(id, record, Some(old)).await
     }
 
     async fn update(&self, id: &SessionId, changes: &Changes) -> Result<bool, StoreError> {
@@ -242,13 +284,10 @@ impl SessionStore for RedisStore {
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        let mut conn = self.pool.get().await.map_err(unavailable)?;
-        let deleted: Result<i64, _> =
-            redis::cmd("UNLINK").arg(self.key(id)).query_async(&mut conn).await;
-        deleted.map(drop).map_err(redis_down)
+        self.send::<i64>(redis::cmd("UNLINK").arg(self.key(id)), None).await.map(drop)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.pool.ping().await.map_err(unavailable)
+        self.send::<String>(&redis::cmd("PING"), None).await.map(drop)
     }
 }

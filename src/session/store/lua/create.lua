@@ -1,7 +1,9 @@
 -- Create a session; never overwrite one.
--- KEYS[1] session key; ARGV[1] TTL (ms); ARGV[2..] field, value, field, value, ...
--- Returns 1 when created, 0 when the key exists already.
+-- KEYS[1] session key; KEYS[2] (optional) key of an ended session to delete in the same step.
+-- ARGV[1] TTL (ms); ARGV[2..] field, value, field, value, ...
+-- Returns 1 when created, 0 when the key exists already (and then deletes nothing).
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if KEYS[2] then redis.call('DEL', KEYS[2]) end
 local n = #ARGV
 -- unpack() is bounded by Lua's C stack: write in slices of 500 pairs.
 for i = 2, n, 1000 do
