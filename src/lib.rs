@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod csrf;
 pub mod redis_pool;
 pub mod routes;
 pub mod session;
