@@ -10,7 +10,8 @@ use subtle::ConstantTimeEq;
 
 use crate::session::{Session, SessionError};
 
-const KEY: &str = "csrf_token";
+/// Session key of the token. Keys starting with `_` belong to the app, not to visitors.
+const KEY: &str = "_csrf";
 
 /// The session's CSRF token, made on first use.
 ///

@@ -8,6 +8,9 @@
 #![warn(missing_docs)]
 
 pub mod csrf;
+pub mod flash;
+pub mod oauth;
+pub mod provider;
 pub mod redis_pool;
 pub mod routes;
 pub mod session;
@@ -37,4 +40,6 @@ pub fn rocket_from(figment: Figment) -> Rocket<Build> {
         .attach(SessionFairing::redis::<SessionsDb>().error_page(routes::errors::save_failed))
         .attach(Template::fairing())
         .attach(routes::stage())
+        .attach(provider::stage())
+        .attach(oauth::stage())
 }

@@ -2,7 +2,9 @@
 
 mod api;
 pub mod errors;
+mod forms;
 mod health;
+pub mod page;
 mod pages;
 
 use rocket::fairing::AdHoc;
@@ -17,6 +19,7 @@ pub fn stage() -> AdHoc {
             .mount("/", api::routes())
             .mount("/", health::routes())
             .mount("/", pages::routes())
+            .mount("/", forms::routes())
             .mount("/static", FileServer::new(static_dir, Options::Missing))
             .register("/", errors::catchers())
     })

@@ -82,3 +82,78 @@ pub async fn json_body(res: LocalResponse<'_>, status: Status) -> Value {
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
 }
+
+/// The `value` of every `<input>` named `name` in `html`, in order (HTML escapes of `&`,
+/// `<`, `>` and `"` undone). Enough for the forms of our own templates.
+pub fn input_values(html: &str, name: &str) -> Vec<String> {
+    let needle = format!("name=\"{name}\"");
+    html.split("<input")
+        .skip(1)
+        .filter_map(|tag| {
+            let tag = &tag[..tag.find('>')?];
+            if !tag.contains(&needle) {
+                return None;
+            }
+            let start = tag.find("value=\"")? + 7;
+            let end = start + tag[start..].find('"')?;
+            Some(unescape(&tag[start..end]))
+        })
+        .collect()
+}
+
+/// The first `<input name=...>` value, which must exist.
+pub fn input_value(html: &str, name: &str) -> String {
+    input_values(html, name).into_iter().next().unwrap_or_else(|| panic!("no input {name}"))
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#x2F;", "/")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The app launched for real on a free loopback port (HTTP calls to itself work, as the
+/// OAuth token exchange needs). Stopped when dropped.
+pub struct Launched {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    shutdown: rocket::Shutdown,
+}
+
+impl Launched {
+    /// Launches the demo app with `common::figment(redis_url, prefix, overrides)` on a free
+    /// port, `oauth.public_url` pointing at it, and waits until `/health` answers.
+    pub async fn start(redis_url: &str, prefix: &str, overrides: Value) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let base = format!("http://127.0.0.1:{port}");
+        let figment = with(
+            figment(redis_url, prefix, overrides),
+            json!({ "port": port, "address": "127.0.0.1", "oauth.public_url": base }),
+        );
+        let rocket = rocket_redis_sessions::rocket_from(figment).ignite().await.expect("ignites");
+        let shutdown = rocket.shutdown();
+        rocket::tokio::spawn(rocket.launch());
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client.get(format!("{base}/health")).send().await.is_ok() {
+                return Self { base, shutdown };
+            }
+            rocket::tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the launched app did not answer on {base}");
+    }
+
+    /// `base` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Launched {
+    fn drop(&mut self) {
+        self.shutdown.clone().notify();
+    }
+}

@@ -1,0 +1,230 @@
+//! The configured providers, ready to use: an `oauth2` client each, and the HTTP client
+//! that talks to them (no redirects followed, bounded timeouts).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use oauth2::basic::BasicClient;
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, TokenUrl,
+};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::config::{OAuthConfig, ProviderConfig};
+use super::user::SignedInUser;
+use crate::provider::BuiltinClients;
+
+type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// A provider this app can sign in with.
+pub struct Provider {
+    /// Its name in the configuration.
+    pub name: String,
+    /// The name on its button.
+    pub display_name: String,
+    client: Client,
+    userinfo_url: String,
+    scopes: Vec<String>,
+}
+
+/// What the `/oauth` page lists about a provider.
+#[derive(Debug, Serialize)]
+pub struct ProviderView {
+    /// Its name in the configuration.
+    pub name: String,
+    /// The name on its button.
+    pub display_name: String,
+}
+
+/// Every configured provider, and the shared settings.
+pub struct Providers {
+    providers: BTreeMap<String, Provider>,
+    /// How many sign-ins a session may have under way.
+    pub max_pending: usize,
+    http: reqwest::Client,
+}
+
+/// Why a sign-in could not be completed after the provider sent the visitor back.
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    /// The token endpoint refused the code or could not be reached.
+    #[error("token exchange failed: {0}")]
+    Token(String),
+    /// The userinfo endpoint failed or answered something unusable.
+    #[error("userinfo request failed: {0}")]
+    UserInfo(String),
+}
+
+fn url<T>(
+    make: impl FnOnce(String) -> Result<T, oauth2::url::ParseError>,
+    value: String,
+    what: &str,
+) -> Result<T, String> {
+    make(value.clone()).map_err(|e| format!("{what} {value:?} is not a URL: {e}"))
+}
+
+impl Providers {
+    /// Builds every provider of `config`. Built-in providers take their URLs from
+    /// `public_url` and their secret from the built-in server's `builtin` clients.
+    ///
+    /// # Errors
+    /// A sentence naming the provider and what is missing or malformed.
+    pub fn new(config: &OAuthConfig, builtin: Option<&BuiltinClients>) -> Result<Self, String> {
+        let base = config.public_url.trim_end_matches('/');
+        let mut providers = BTreeMap::new();
+        let builtin_off = builtin.is_none_or(|clients| clients.ids().next().is_none());
+        for (name, p) in &config.providers {
+            if p.builtin && builtin_off {
+                rocket::warn!("[oauth.providers.{name}] skipped: the built-in provider is off");
+                continue;
+            }
+            let provider = Self::provider(base, name, p, builtin)
+                .map_err(|e| format!("[oauth.providers.{name}]: {e}"))?;
+            providers.insert(name.clone(), provider);
+        }
+        let http = reqwest::Client::builder()
+            // Following redirects from a token endpoint invites SSRF; a provider never
+            // needs it.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(10))
+            .user_agent("rocket-redis-sessions")
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Self { providers, max_pending: config.max_pending, http })
+    }
+
+    fn provider(
+        base: &str,
+        name: &str,
+        p: &ProviderConfig,
+        builtin: Option<&BuiltinClients>,
+    ) -> Result<Provider, String> {
+        let (authorize, token, userinfo, secret) = if p.builtin {
+            let clients = builtin.ok_or("`builtin = true` but the built-in provider is off")?;
+            let secret =
+                clients.secret(&p.client_id).ok_or("the built-in provider has no such client")?;
+            let at = |path: &str| format!("{base}/provider/{path}");
+            (at("authorize"), at("token"), at("userinfo"), Some(secret.to_owned()))
+        } else {
+            let need =
+                |v: &Option<String>, what: &str| v.clone().ok_or(format!("`{what}` is missing"));
+            let secret = match &p.client_secret_env {
+                Some(var) => Some(std::env::var(var).map_err(|_| format!("${var} is not set"))?),
+                None => None,
+            };
+            let urls = (need(&p.authorize_url, "authorize_url")?, need(&p.token_url, "token_url")?);
+            (urls.0, urls.1, need(&p.userinfo_url, "userinfo_url")?, secret)
+        };
+        let mut client = BasicClient::new(ClientId::new(p.client_id.clone()))
+            .set_auth_uri(url(AuthUrl::new, authorize, "authorize_url")?)
+            .set_token_uri(url(TokenUrl::new, token, "token_url")?)
+            .set_redirect_uri(url(
+                RedirectUrl::new,
+                format!("{base}/oauth/callback"),
+                "public_url",
+            )?);
+        if let Some(secret) = secret {
+            client = client.set_client_secret(ClientSecret::new(secret));
+        }
+        oauth2::url::Url::parse(&userinfo).map_err(|e| format!("userinfo_url: {e}"))?;
+        Ok(Provider {
+            name: name.to_owned(),
+            display_name: p.display_name.clone().unwrap_or_else(|| name.to_owned()),
+            client,
+            userinfo_url: userinfo,
+            scopes: p.scopes.clone(),
+        })
+    }
+
+    /// The provider called `name`.
+    pub fn get(&self, name: &str) -> Option<&Provider> {
+        self.providers.get(name)
+    }
+
+    /// Every provider, for the page.
+    pub fn views(&self) -> Vec<ProviderView> {
+        let view = |p: &Provider| ProviderView {
+            name: p.name.clone(),
+            display_name: p.display_name.clone(),
+        };
+        self.providers.values().map(view).collect()
+    }
+
+    /// Exchanges `code` (with the PKCE `verifier`) for a token at `provider`, then asks it
+    /// who the user is.
+    ///
+    /// # Errors
+    /// [`ExchangeError`] saying which step failed.
+    pub async fn sign_in(
+        &self,
+        provider: &Provider,
+        code: &str,
+        verifier: &str,
+    ) -> Result<SignedInUser, ExchangeError> {
+        let token = provider
+            .client
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .set_pkce_verifier(PkceCodeVerifier::new(verifier.to_owned()))
+            .request_async(&self.http)
+            .await
+            .map_err(|e| ExchangeError::Token(describe(&e)))?;
+        let info: Value = self
+            .http
+            .get(&provider.userinfo_url)
+            .bearer_auth(token.access_token().secret())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| ExchangeError::UserInfo(e.to_string()))?
+            .json()
+            .await
+            .map_err(|e| ExchangeError::UserInfo(e.to_string()))?;
+        let text = |key: &str| match &info[key] {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        // OpenID Connect says `sub`; GitHub and others say `id` and `login`.
+        let sub = text("sub").or_else(|| text("id"));
+        let sub = sub.ok_or_else(|| ExchangeError::UserInfo("no `sub` or `id`".into()))?;
+        let name = text("name").or_else(|| text("login")).unwrap_or_else(|| sub.clone());
+        Ok(SignedInUser {
+            provider: provider.name.clone(),
+            sub,
+            name,
+            signed_in_at: super::flow::now_secs(),
+        })
+    }
+}
+
+/// The error and its causes, for the log.
+fn describe(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl Provider {
+    /// The provider's authorization URL for a new attempt, with its `state` and the PKCE
+    /// verifier to keep.
+    pub fn start(&self) -> (String, String, String) {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let scopes = self.scopes.iter().map(|s| Scope::new(s.clone()));
+        let (url, state) = self
+            .client
+            .authorize_url(CsrfToken::new_random)
+            .add_scopes(scopes)
+            .set_pkce_challenge(challenge)
+            .url();
+        (url.to_string(), state.secret().clone(), verifier.secret().clone())
+    }
+}

@@ -1,0 +1,131 @@
+//! Pending sign-in attempts: one session key per attempt, so that two tabs signing in at
+//! once both work, each holding the `state` and PKCE verifier of its round trip.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::session::{Session, SessionError};
+
+/// Session keys of pending attempts start with this.
+const PREFIX: &str = "_oauth_flow:";
+/// Session key of the digests of recently used `state` values (to tell a replay apart).
+const USED_KEY: &str = "_oauth_used";
+/// How many used `state` digests are remembered.
+const USED_KEPT: usize = 16;
+/// How long an attempt may take, from the redirect to the provider to the callback.
+pub const MAX_AGE: Duration = Duration::from_secs(600);
+
+/// One sign-in attempt under way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingFlow {
+    /// The `state` sent to the provider (128 random bits or more).
+    pub state: String,
+    /// The PKCE code verifier whose S256 challenge was sent.
+    pub verifier: String,
+    /// The provider's name.
+    pub provider: String,
+    /// Where to go once signed in: a path on this site.
+    pub return_to: String,
+    /// Start time, seconds since the Unix epoch.
+    pub created_at: u64,
+}
+
+/// What the callback found for the `state` it was given.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Found {
+    /// A pending attempt with that `state`; it has been removed from the session.
+    Flow(Box<PendingFlow>),
+    /// An attempt with that `state` finished already: a replay.
+    Used,
+    /// No attempt of this session ever had that `state`.
+    Unknown,
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn digest(state: &str) -> String {
+    let hash = Sha256::digest(state.as_bytes());
+    hash.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+impl PendingFlow {
+    /// Whether the attempt is older than [`MAX_AGE`] at `now` (seconds).
+    pub fn is_expired(&self, now: u64) -> bool {
+        now.saturating_sub(self.created_at) > MAX_AGE.as_secs()
+    }
+
+    /// Keeps `self` in the session under a key of its own; with `max_pending` attempts
+    /// under way already, the oldest ones are dropped first.
+    ///
+    /// # Errors
+    /// The session's error when it cannot be stored.
+    pub fn start(&self, session: &Session<'_>, max_pending: usize) -> Result<(), SessionError> {
+        let mut pending = pending(session);
+        pending.sort_by_key(|(_, flow)| flow.created_at);
+        let excess = (pending.len() + 1).saturating_sub(max_pending.max(1));
+        for (key, _) in pending.iter().take(excess) {
+            session.remove(key);
+        }
+        let key = format!("{PREFIX}{}", &digest(&self.state)[..12]);
+        session.insert(&key, self)
+    }
+
+    /// Takes the attempt whose `state` is `state` out of the session, comparing every
+    /// pending one in constant time. A matching attempt is removed whatever the caller
+    /// then decides, so each `state` works once.
+    ///
+    /// # Errors
+    /// The session's error when the used-state list cannot be stored.
+    pub fn take(session: &Session<'_>, state: &str) -> Result<Found, SessionError> {
+        let mut found = None;
+        for (key, flow) in pending(session) {
+            if bool::from(flow.state.as_bytes().ct_eq(state.as_bytes())) {
+                found = Some((key, flow));
+            }
+        }
+        let used: Vec<String> = session.get(USED_KEY).ok().flatten().unwrap_or_default();
+        let Some((key, flow)) = found else {
+            let replay = used.contains(&digest(state));
+            return Ok(if replay { Found::Used } else { Found::Unknown });
+        };
+        session.remove(&key);
+        let mut used = used;
+        used.push(digest(state));
+        let skip = used.len().saturating_sub(USED_KEPT);
+        session.insert(USED_KEY, &used[skip..])?;
+        Ok(Found::Flow(Box::new(flow)))
+    }
+}
+
+/// Every pending attempt with its session key, for the `/oauth` page and the cap.
+pub fn pending(session: &Session<'_>) -> Vec<(String, PendingFlow)> {
+    session
+        .keys()
+        .into_iter()
+        .filter(|key| key.starts_with(PREFIX))
+        .filter_map(|key| Some((key.clone(), session.get::<PendingFlow>(&key).ok()??)))
+        .collect()
+}
+
+/// A return path that stays on this site: it starts with one `/`, has no backslash or
+/// control character and is not too long. Anything else becomes `fallback`.
+pub fn safe_return_path(requested: Option<&str>, fallback: &str) -> String {
+    let safe = requested.filter(|path| {
+        path.starts_with('/')
+            && !path.starts_with("//")
+            && !path.contains('\\')
+            && !path.chars().any(char::is_control)
+            && path.len() <= 512
+    });
+    safe.unwrap_or(fallback).to_owned()
+}
+
+#[cfg(test)]
+#[path = "flow_tests.rs"]
+mod tests;

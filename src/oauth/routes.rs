@@ -1,0 +1,175 @@
+//! The client side of the sign-in: `/oauth` (the demo page), `/oauth/login`,
+//! `/oauth/callback` and `/oauth/logout`.
+
+use rocket::form::{Form, FromForm};
+use rocket::http::Status;
+use rocket::response::Redirect;
+use rocket::{Route, State, get, post, routes};
+use rocket_dyn_templates::{Template, context};
+use serde::Serialize;
+
+use super::client::Providers;
+use super::flow::{self, Found, PendingFlow};
+use super::user::SignedInUser;
+use crate::flash::{self, Kind};
+use crate::routes::errors::ErrorResponse;
+use crate::routes::page::Common;
+use crate::session::{Session, SessionLayer};
+
+/// A pending attempt as the page shows it (never its verifier; only the start of `state`).
+#[derive(Serialize)]
+struct PendingView {
+    provider: String,
+    state_start: String,
+    return_to: String,
+    age_seconds: u64,
+}
+
+/// Providers, who is signed in, and the attempts under way in this session.
+#[get("/oauth")]
+fn page(
+    session: Session<'_>,
+    layer: &State<SessionLayer>,
+    providers: &State<Providers>,
+) -> Result<Template, ErrorResponse> {
+    let page = Common::new(&session, layer)?;
+    let now = flow::now_secs();
+    let mut pending: Vec<PendingView> = flow::pending(&session)
+        .into_iter()
+        .map(|(_, f)| PendingView {
+            state_start: f.state.chars().take(6).collect(),
+            age_seconds: now.saturating_sub(f.created_at),
+            provider: f.provider,
+            return_to: f.return_to,
+        })
+        .collect();
+    pending.sort_by_key(|p| p.age_seconds);
+    Ok(Template::render(
+        "oauth",
+        context! { title: "Sign in with OAuth", page, providers: providers.views(), pending },
+    ))
+}
+
+/// Starts a sign-in: keeps `state` and the PKCE verifier in the session, then sends the
+/// visitor to the provider.
+#[get("/oauth/login?<provider>&<return_to>")]
+fn login(
+    session: Session<'_>,
+    providers: &State<Providers>,
+    provider: &str,
+    return_to: Option<&str>,
+) -> Result<Redirect, ErrorResponse> {
+    let Some(p) = providers.get(provider) else {
+        return Err(ErrorResponse::new(Status::NotFound, "There is no such sign-in provider."));
+    };
+    let (url, state, verifier) = p.start();
+    let pending = PendingFlow {
+        state,
+        verifier,
+        provider: p.name.clone(),
+        return_to: flow::safe_return_path(return_to, "/oauth"),
+        created_at: flow::now_secs(),
+    };
+    pending.start(&session, providers.max_pending)?;
+    Ok(Redirect::to(url))
+}
+
+fn refused(status: Status, message: String) -> ErrorResponse {
+    ErrorResponse::new(status, message)
+}
+
+/// The provider sends the visitor back here. The attempt is taken out of the session
+/// before anything is checked, so it works once whatever happens next.
+#[get("/oauth/callback?<state>&<code>&<error>")]
+async fn callback(
+    session: Session<'_>,
+    providers: &State<Providers>,
+    state: Option<&str>,
+    code: Option<&str>,
+    error: Option<&str>,
+) -> Result<Redirect, ErrorResponse> {
+    let Some(state) = state else {
+        let message = "The provider's answer carries no state, so it cannot be trusted.";
+        return Err(refused(Status::BadRequest, message.into()));
+    };
+    let pending = match PendingFlow::take(&session, state)? {
+        Found::Flow(pending) => pending,
+        Found::Used => {
+            let message = "This sign-in was already completed once: a replayed answer is refused.";
+            return Err(refused(Status::BadRequest, message.into()));
+        }
+        Found::Unknown => {
+            let message = "This answer does not match any sign-in started in this browser \
+                           (state mismatch).";
+            return Err(refused(Status::BadRequest, message.into()));
+        }
+    };
+    if pending.is_expired(flow::now_secs()) {
+        let message = "This sign-in took more than 10 minutes and has expired. Please start again.";
+        return Err(refused(Status::BadRequest, message.into()));
+    }
+    let Some(provider) = providers.get(&pending.provider) else {
+        return Err(refused(Status::BadRequest, "That provider is no longer configured.".into()));
+    };
+    let name = &provider.display_name;
+    match (error, code) {
+        (Some("access_denied"), _) => {
+            Err(refused(Status::Forbidden, format!("You declined to sign in with {name}.")))
+        }
+        (Some(error), _) => {
+            let error: String = error.chars().filter(|c| c.is_ascii_graphic()).take(64).collect();
+            Err(refused(Status::BadRequest, format!("{name} refused the sign-in ({error}).")))
+        }
+        (None, None) => Err(refused(Status::BadRequest, format!("{name} sent no code back."))),
+        (None, Some(code)) => match providers.sign_in(provider, code, &pending.verifier).await {
+            Ok(user) => {
+                user.store(&session)?;
+                // A new id once privileges change: a planted session id is worth nothing.
+                session.cycle_id()?;
+                flash::set(
+                    &session,
+                    Kind::Success,
+                    format!("Signed in as {} with {name}.", user.name),
+                )?;
+                Ok(Redirect::to(pending.return_to.clone()))
+            }
+            Err(e) => {
+                rocket::warn!("sign-in with {} failed: {e}", provider.name);
+                let message = match e {
+                    super::client::ExchangeError::Token(_) => {
+                        format!("{name} did not accept the sign-in code (token exchange failed).")
+                    }
+                    super::client::ExchangeError::UserInfo(_) => {
+                        format!("{name} did not tell who you are (userinfo request failed).")
+                    }
+                };
+                Err(refused(Status::BadRequest, message))
+            }
+        },
+    }
+}
+
+#[derive(FromForm)]
+struct LogoutForm<'r> {
+    csrf_token: &'r str,
+}
+
+/// Signs out (and gives the session a new id).
+#[post("/oauth/logout", data = "<form>")]
+fn logout(session: Session<'_>, form: Form<LogoutForm<'_>>) -> Result<Redirect, ErrorResponse> {
+    if !crate::csrf::verify(&session, form.csrf_token) {
+        let message = "This form has expired or did not come from this site. Reload and retry.";
+        return Err(ErrorResponse::new(Status::Forbidden, message));
+    }
+    let message = match SignedInUser::clear(&session) {
+        true => "You are signed out.",
+        false => "You were not signed in.",
+    };
+    session.cycle_id()?;
+    flash::set(&session, Kind::Success, message)?;
+    Ok(Redirect::to("/oauth"))
+}
+
+pub(super) fn routes() -> Vec<Route> {
+    routes![page, login, callback, logout]
+}

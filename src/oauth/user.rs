@@ -1,0 +1,41 @@
+//! The signed-in user, kept in the session after a successful OAuth sign-in.
+
+use serde::{Deserialize, Serialize};
+
+use crate::session::{Session, SessionError};
+
+/// Session key of the signed-in user.
+const KEY: &str = "_user";
+
+/// Who signed in, through which provider, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedInUser {
+    /// The provider's name in the configuration.
+    pub provider: String,
+    /// The provider's stable id for the user (`sub`, or `id` for providers like GitHub).
+    pub sub: String,
+    /// A name to show.
+    pub name: String,
+    /// Sign-in time, seconds since the Unix epoch.
+    pub signed_in_at: u64,
+}
+
+impl SignedInUser {
+    /// The signed-in user of `session`, if any (a value of the wrong shape counts as none).
+    pub fn get(session: &Session<'_>) -> Option<Self> {
+        session.get(KEY).ok().flatten()
+    }
+
+    /// Stores `self` as the signed-in user.
+    ///
+    /// # Errors
+    /// The session's error when it cannot be stored.
+    pub fn store(&self, session: &Session<'_>) -> Result<(), SessionError> {
+        session.insert(KEY, self)
+    }
+
+    /// Signs the user out; returns whether someone was signed in.
+    pub fn clear(session: &Session<'_>) -> bool {
+        session.remove(KEY)
+    }
+}

@@ -1,0 +1,257 @@
+//! [`Grants`]: authorization codes and access tokens between requests, in Redis through
+//! the app's pool, or in memory when the sessions are.
+//!
+//! ```text
+//! {key_prefix}code:{sha256hex(code)}    JSON CodeGrant    TTL code_ttl   taken by GETDEL
+//! {key_prefix}token:{sha256hex(token)}  JSON TokenGrant   TTL token_ttl
+//! {key_prefix}used:{sha256hex(code)}    sha256hex(token)  TTL code_ttl   (see issue_token)
+//! ```
+//! Only digests appear in keys: a dump, `MONITOR` or `SCAN` shows no usable code or token.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use deadpool_redis::redis::{self, Cmd, FromRedisValue, Pipeline, RedisError};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{ProviderConfig, ProviderError};
+use crate::redis_pool::{RedisPool, is_dropped};
+
+/// Expired memory entries are swept once the map holds this many.
+const SWEEP_AT: usize = 1024;
+
+/// What an authorization code stands for, until it is exchanged.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct CodeGrant {
+    pub(super) client_id: String,
+    pub(super) redirect_uri: String,
+    pub(super) code_challenge: String,
+    pub(super) scope: String,
+    pub(super) sub: String,
+    pub(super) name: String,
+}
+
+/// What an access token stands for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct TokenGrant {
+    pub(super) client_id: String,
+    pub(super) scope: String,
+    pub(super) sub: String,
+    pub(super) name: String,
+}
+
+/// The grant store, as managed state.
+pub(super) struct Grants {
+    backend: Backend,
+    prefix: String,
+    code_ttl: Duration,
+    token_ttl: Duration,
+}
+
+enum Backend {
+    Redis(RedisPool),
+    Memory(Map),
+}
+
+/// 256 bits from the OS CSPRNG, base64url without padding.
+pub(super) fn random_token() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Lowercase hex of SHA-256 of `value`.
+pub(super) fn sha256_hex(value: &str) -> String {
+    Sha256::digest(value.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Grants {
+    /// Grants kept in Redis, under `config.key_prefix`.
+    pub(super) fn redis(pool: RedisPool, config: &ProviderConfig) -> Self {
+        Self::new(Backend::Redis(pool), config)
+    }
+
+    /// Grants kept in this process's memory.
+    pub(super) fn memory(config: &ProviderConfig) -> Self {
+        Self::new(Backend::Memory(Mutex::default()), config)
+    }
+
+    fn new(backend: Backend, config: &ProviderConfig) -> Self {
+        Self {
+            backend,
+            prefix: config.key_prefix.clone(),
+            code_ttl: config.code_ttl(),
+            token_ttl: config.token_ttl(),
+        }
+    }
+
+    /// `"redis"` or `"memory"`, for logs.
+    pub(super) fn store_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Redis(_) => "redis",
+            Backend::Memory(_) => "memory",
+        }
+    }
+
+    /// How long an access token lives.
+    pub(super) fn token_ttl(&self) -> Duration {
+        self.token_ttl
+    }
+
+    fn key(&self, kind: &str, secret: &str) -> String {
+        format!("{}{kind}:{}", self.prefix, sha256_hex(secret))
+    }
+
+    /// Stores `grant` under a new code and returns the code.
+    pub(super) async fn issue_code(&self, grant: &CodeGrant) -> Result<String, ProviderError> {
+        let code = random_token()?;
+        let json = serde_json::to_string(grant)?;
+        let key = self.key("code", &code);
+        let stored = match &self.backend {
+            Backend::Redis(pool) => {
+                let mut cmd = redis::cmd("SET");
+                cmd.arg(&key).arg(json).arg("NX").arg("PX").arg(millis(self.code_ttl));
+                query::<Option<String>>(pool, &cmd).await?.is_some()
+            }
+            Backend::Memory(map) => insert_new(map, key, json, self.code_ttl),
+        };
+        stored.then_some(code).ok_or(ProviderError::Collision)
+    }
+
+    /// Takes the grant of `code` out of the store in one step: whatever happens next, the
+    /// code is spent (RFC 6749 §10.5). `None` for an unknown, spent or expired code.
+    pub(super) async fn take_code(&self, code: &str) -> Result<Option<CodeGrant>, ProviderError> {
+        let key = self.key("code", code);
+        let json = match &self.backend {
+            Backend::Redis(pool) => query(pool, redis::cmd("GETDEL").arg(&key)).await?,
+            Backend::Memory(map) => take_live(map, &key),
+        };
+        Ok(json.map(|json: String| serde_json::from_str(&json)).transpose()?)
+    }
+
+    /// Stores `grant` under a new access token and returns the token. It also notes, for as
+    /// long as the code could have lived, which token `code` was exchanged for, so that a
+    /// replay of the code revokes it (RFC 6749 §4.1.2).
+    pub(super) async fn issue_token(
+        &self,
+        code: &str,
+        grant: &TokenGrant,
+    ) -> Result<String, ProviderError> {
+        let token = random_token()?;
+        let json = serde_json::to_string(grant)?;
+        let key = self.key("token", &token);
+        let used = self.key("used", code);
+        let stored = match &self.backend {
+            Backend::Redis(pool) => {
+                let mut pipe = redis::pipe();
+                pipe.atomic().cmd("SET").arg(&key).arg(json).arg("NX");
+                pipe.arg("PX").arg(millis(self.token_ttl));
+                pipe.cmd("SET").arg(&used).arg(sha256_hex(&token));
+                pipe.arg("PX").arg(millis(self.code_ttl)).ignore();
+                let (set,): (Option<String>,) = query_pipe(pool, &pipe).await?;
+                set.is_some()
+            }
+            Backend::Memory(map) => {
+                let stored = insert_new(map, key, json, self.token_ttl);
+                insert_new(map, used, sha256_hex(&token), self.code_ttl);
+                stored
+            }
+        };
+        stored.then_some(token).ok_or(ProviderError::Collision)
+    }
+
+    /// Revokes the token that `code` was exchanged for, if it was: called when a spent code
+    /// comes back, which means it was stolen or the client is broken.
+    pub(super) async fn revoke_exchanged(&self, code: &str) -> Result<bool, ProviderError> {
+        let used = self.key("used", code);
+        let token_hash: Option<String> = match &self.backend {
+            Backend::Redis(pool) => query(pool, redis::cmd("GETDEL").arg(&used)).await?,
+            Backend::Memory(map) => take_live(map, &used),
+        };
+        let Some(token_hash) = token_hash else {
+            return Ok(false);
+        };
+        let key = format!("{}token:{token_hash}", self.prefix);
+        match &self.backend {
+            Backend::Redis(pool) => query::<()>(pool, redis::cmd("DEL").arg(&key)).await?,
+            Backend::Memory(map) => {
+                take_live(map, &key);
+            }
+        }
+        Ok(true)
+    }
+
+    /// The grant behind `token`; `None` for an unknown, revoked or expired token.
+    pub(super) async fn token(&self, token: &str) -> Result<Option<TokenGrant>, ProviderError> {
+        let key = self.key("token", token);
+        let json = match &self.backend {
+            Backend::Redis(pool) => query(pool, redis::cmd("GET").arg(&key)).await?,
+            Backend::Memory(map) => live(map, &key),
+        };
+        Ok(json.map(|json: String| serde_json::from_str(&json)).transpose()?)
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Runs `cmd`; once more on a new connection if the first one turned out to be dropped
+/// (a Redis restart), as the session store does. The pool then retires the other old
+/// connections, so a pipeline sent next gets a fresh one.
+async fn query<T: FromRedisValue>(pool: &RedisPool, cmd: &Cmd) -> Result<T, ProviderError> {
+    let mut conn = pool.get().await?;
+    match cmd.query_async(&mut conn).await {
+        Err(e) if is_dropped(&e) => {
+            drop(conn);
+            let mut conn = pool.get().await?;
+            Ok(cmd.query_async(&mut conn).await?)
+        }
+        result => Ok(result?),
+    }
+}
+
+async fn query_pipe<T: FromRedisValue>(
+    pool: &RedisPool,
+    pipe: &Pipeline,
+) -> Result<T, ProviderError> {
+    let mut conn = pool.get().await?;
+    let result: Result<T, RedisError> = pipe.query_async(&mut conn).await;
+    Ok(result?)
+}
+
+/// Key to value and expiry time.
+type Map = Mutex<HashMap<String, (String, Instant)>>;
+
+fn lock(map: &Map) -> MutexGuard<'_, HashMap<String, (String, Instant)>> {
+    // Each operation is one map call, so a poisoned lock still guards consistent data.
+    map.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Inserts unless a live entry holds `key` (Redis's `SET NX`).
+fn insert_new(map: &Map, key: String, value: String, ttl: Duration) -> bool {
+    let now = Instant::now();
+    let mut map = lock(map);
+    if map.len() >= SWEEP_AT {
+        map.retain(|_, (_, expires)| *expires > now);
+    }
+    if map.get(&key).is_some_and(|(_, expires)| *expires > now) {
+        return false;
+    }
+    map.insert(key, (value, now + ttl));
+    true
+}
+
+fn live(map: &Map, key: &str) -> Option<String> {
+    let now = Instant::now();
+    lock(map).get(key).filter(|(_, expires)| *expires > now).map(|(value, _)| value.clone())
+}
+
+fn take_live(map: &Map, key: &str) -> Option<String> {
+    let now = Instant::now();
+    lock(map).remove(key).filter(|(_, expires)| *expires > now).map(|(value, _)| value)
+}

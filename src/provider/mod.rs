@@ -1,0 +1,99 @@
+//! A built-in demo OAuth 2.0 authorization server (RFC 6749, with PKCE S256 per RFC 7636),
+//! for trying the sign-in flow without an outside provider.
+//!
+//! Flow: a client sends the visitor to [`AUTHORIZE_PATH`], which checks the client and its
+//! exact redirect URI, then shows a consent page; Approve sends the visitor back with a
+//! single-use code, Deny with `error=access_denied`. The client exchanges the code at
+//! [`TOKEN_PATH`] (client secret + PKCE verifier) for a bearer token, which
+//! [`USERINFO_PATH`] turns into `{"sub", "name"}`. Codes and tokens live in Redis with a
+//! TTL (in memory when the sessions are), keyed by their SHA-256 only.
+//!
+//! Anyone may sign in as any name: it is a demo, never a real identity provider.
+
+mod answer;
+mod auth_header;
+mod authorize;
+mod clients;
+mod config;
+mod error;
+mod form;
+mod grants;
+mod pkce;
+mod request;
+mod token;
+mod userinfo;
+
+use rocket::fairing::AdHoc;
+use rocket::{Build, Rocket};
+use rocket_db_pools::Database;
+
+pub use self::clients::BuiltinClients;
+pub use self::config::{ClientConfig, ProviderConfig};
+pub use self::error::ProviderError;
+use self::grants::Grants;
+use crate::SessionsDb;
+use crate::redis_pool::RedisPool;
+use crate::session::SessionLayer;
+
+/// Where the provider's routes are mounted.
+pub const BASE_PATH: &str = "/provider";
+/// The authorization endpoint (RFC 6749 §3.1), relative to the app's public URL.
+pub const AUTHORIZE_PATH: &str = "/provider/authorize";
+/// The token endpoint (RFC 6749 §3.2), relative to the app's public URL.
+pub const TOKEN_PATH: &str = "/provider/token";
+/// The userinfo endpoint, relative to the app's public URL.
+pub const USERINFO_PATH: &str = "/provider/userinfo";
+
+/// Reads `[provider]` at ignite, manages [`BuiltinClients`] (empty when disabled) and,
+/// when `enabled`, the grant store and the `/provider/*` routes.
+///
+/// Attach it after the session fairing: the grants go where the sessions go, Redis
+/// through the app's pool, or memory when the session layer runs on memory.
+pub fn stage() -> AdHoc {
+    AdHoc::try_on_ignite("Demo authorization server", |rocket| async {
+        match setup(&rocket) {
+            Ok(None) => Ok(rocket.manage(BuiltinClients::default())),
+            Ok(Some((clients, grants))) => Ok(rocket
+                .manage(clients)
+                .manage(grants)
+                .mount(BASE_PATH, authorize::routes())
+                .mount(BASE_PATH, token::routes())
+                .mount(BASE_PATH, userinfo::routes())),
+            Err(e) => {
+                rocket::error!("provider: {e}");
+                Err(rocket)
+            }
+        }
+    })
+}
+
+fn setup(rocket: &Rocket<Build>) -> Result<Option<(BuiltinClients, Grants)>, ProviderError> {
+    let config = ProviderConfig::from_figment(rocket.figment())?;
+    if !config.enabled {
+        return Ok(None);
+    }
+    let redirect_uri = config::default_redirect_uri(rocket.figment());
+    let clients = BuiltinClients::from_config(&config, &redirect_uri)?;
+    let Some(layer) = rocket.state::<SessionLayer>() else {
+        // The session fairing failed, and launch is aborting already (not worth a second
+        // failure), or it is not attached, and the consent page could not work anyway.
+        rocket::error!("provider: no session layer, so the provider is not mounted");
+        return Ok(None);
+    };
+    let grants = match layer.store().name() {
+        "redis" => {
+            let pool = SessionsDb::fetch(rocket).map(|db| RedisPool::clone(db));
+            let pool = pool.ok_or(ProviderError::Setup("the sessions database is not attached"))?;
+            Grants::redis(pool, &config)
+        }
+        _ => Grants::memory(&config),
+    };
+    rocket::info!(
+        "provider: enabled at {BASE_PATH}, clients {:?}, grants in {}, codes {} s, tokens {} s",
+        clients.ids().collect::<Vec<_>>(),
+        grants.store_name(),
+        config.code_ttl,
+        config.token_ttl
+    );
+    Ok(Some((clients, grants)))
+}
