@@ -31,6 +31,9 @@ pub struct PendingFlow {
     pub return_to: String,
     /// Start time, seconds since the Unix epoch.
     pub created_at: u64,
+    /// Start time in nanoseconds, to tell apart attempts started in the same second.
+    #[serde(default)]
+    pub started_ns: u64,
 }
 
 /// What the callback found for the `state` it was given.
@@ -47,6 +50,12 @@ pub enum Found {
 /// Seconds since the Unix epoch.
 pub fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Nanoseconds since the Unix epoch (saturating in the year 2554).
+pub fn now_ns() -> u64 {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    u64::try_from(nanos).unwrap_or(u64::MAX)
 }
 
 fn digest(state: &str) -> String {
@@ -67,7 +76,7 @@ impl PendingFlow {
     /// The session's error when it cannot be stored.
     pub fn start(&self, session: &Session<'_>, max_pending: usize) -> Result<(), SessionError> {
         let mut pending = pending(session);
-        pending.sort_by_key(|(_, flow)| flow.created_at);
+        pending.sort_by_key(|(_, flow)| (flow.created_at, flow.started_ns));
         let excess = (pending.len() + 1).saturating_sub(max_pending.max(1));
         for (key, _) in pending.iter().take(excess) {
             session.remove(key);

@@ -29,6 +29,7 @@ fn an_attempt_expires_after_ten_minutes() {
         provider: "demo".into(),
         return_to: "/".into(),
         created_at: 1_000,
+        started_ns: 0,
     };
     assert!(!flow.is_expired(1_000 + 600));
     assert!(flow.is_expired(1_000 + 601));

@@ -69,6 +69,7 @@ fn login(
         provider: p.name.clone(),
         return_to: flow::safe_return_path(return_to, "/oauth"),
         created_at: flow::now_secs(),
+        started_ns: flow::now_ns(),
     };
     pending.start(&session, providers.max_pending)?;
     Ok(Redirect::to(url))

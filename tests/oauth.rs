@@ -1,0 +1,331 @@
+//! The OAuth round trip through real HTTP: the app launched on a free port, a cookie-keeping
+//! HTTP client as the browser, the built-in provider as the authorization server, and the
+//! token exchange as a real HTTP call from the app to itself.
+
+mod common;
+
+use std::sync::Arc;
+
+use deadpool_redis::redis;
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+
+use common::{Launched, input_value};
+
+struct Browser {
+    app: Launched,
+    http: reqwest::Client,
+    jar: Arc<Jar>,
+    redis_url: String,
+    prefix: String,
+}
+
+impl Browser {
+    async fn open(test: &str) -> Self {
+        let redis_url = common::redis::shared_url();
+        let prefix = common::unique_prefix(test);
+        let overrides = json!({ "provider.key_prefix": format!("{prefix}provider:") });
+        let app = Launched::start(&redis_url, &prefix, overrides).await;
+        let jar = Arc::new(Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self { app, http, jar, redis_url, prefix }
+    }
+
+    fn url(&self, path_or_url: &str) -> String {
+        match path_or_url.starts_with("http") {
+            true => path_or_url.to_owned(),
+            false => self.app.url(path_or_url),
+        }
+    }
+
+    async fn get(&self, path_or_url: &str) -> Response {
+        self.http.get(self.url(path_or_url)).send().await.expect("the app answers")
+    }
+
+    async fn post(&self, path: &str, form: &[(String, String)]) -> Response {
+        self.http.post(self.url(path)).form(form).send().await.expect("the app answers")
+    }
+
+    fn cookie(&self) -> Option<String> {
+        let url = self.app.base.parse().unwrap();
+        let header = self.jar.cookies(&url)?;
+        let header = header.to_str().ok()?.to_owned();
+        header.split("; ").find_map(|c| c.strip_prefix("session=").map(str::to_owned))
+    }
+
+    /// `/oauth/login` for the demo provider: returns the provider's authorize URL.
+    async fn start(&self, return_to: Option<&str>) -> String {
+        let path = match return_to {
+            Some(to) => format!("/oauth/login?provider=demo&return_to={}", urlencode(to)),
+            None => "/oauth/login?provider=demo".to_owned(),
+        };
+        let res = self.get(&path).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let to = location(&res);
+        assert!(to.starts_with(&self.app.url("/provider/authorize?")), "{to}");
+        to
+    }
+
+    /// Opens the consent page at `authorize` and answers it: returns the provider's
+    /// redirect back to the app.
+    async fn consent(&self, authorize: &str, decision: &str, name: &str) -> String {
+        let page = self.get(authorize).await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        let mut form = hidden_fields(&html);
+        form.push(("name".into(), name.into()));
+        form.push(("decision".into(), decision.into()));
+        let res = self.post("/provider/authorize", &form).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let back = location(&res);
+        assert!(back.starts_with(&self.app.url("/oauth/callback?")), "{back}");
+        back
+    }
+
+    async fn signed_in_as(&self) -> Option<String> {
+        let data: Value = self.get("/api/session").await.json().await.unwrap();
+        data["_user"]["name"].as_str().map(str::to_owned)
+    }
+
+    async fn session(&self) -> Value {
+        self.get("/api/session").await.json().await.unwrap()
+    }
+}
+
+fn location(res: &Response) -> String {
+    res.headers()["location"].to_str().unwrap().to_owned()
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Every hidden input of the page's form.
+fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    html.split("<input")
+        .skip(1)
+        .filter_map(|tag| tag.split('>').next())
+        .filter(|tag| tag.contains("type=\"hidden\""))
+        .filter_map(|tag| {
+            let name = tag.split("name=\"").nth(1)?.split('"').next()?;
+            Some((name.to_owned(), common::input_value(&format!("<input{tag}>"), name)))
+        })
+        .collect()
+}
+
+/// Replaces the `state` query parameter of `url`.
+fn with_state(url: &str, state: &str) -> String {
+    let mut parsed = reqwest::Url::parse(url).unwrap();
+    let pairs: Vec<(String, String)> = parsed
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == "state" { state.to_owned() } else { v.into_owned() };
+            (k.into_owned(), v)
+        })
+        .collect();
+    parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    parsed.to_string()
+}
+
+async fn page_text(res: Response, status: StatusCode) -> String {
+    assert_eq!(res.status(), status);
+    res.text().await.unwrap()
+}
+
+#[rocket::async_test]
+async fn the_round_trip_signs_in_returns_to_the_page_and_rotates_the_session_id() {
+    let b = Browser::open("round-trip").await;
+    let authorize = b.start(Some("/counter")).await;
+    let pending = b.session().await;
+    let flows: Vec<&String> =
+        pending.as_object().unwrap().keys().filter(|k| k.starts_with("_oauth_flow:")).collect();
+    assert_eq!(flows.len(), 1, "the state and verifier wait in the session: {pending}");
+    let before = b.cookie().expect("a session cookie");
+
+    let back = b.consent(&authorize, "approve", "Grace Hopper").await;
+    let res = b.get(&back).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/counter", "back where the sign-in started");
+
+    let after = b.cookie().expect("a session cookie");
+    assert_ne!(before, after, "the id is rotated at sign-in");
+    assert_eq!(b.signed_in_as().await.as_deref(), Some("Grace Hopper"));
+    let page = page_text(b.get("/oauth").await, StatusCode::OK).await;
+    assert!(page.contains("Signed in as <strong>Grace Hopper</strong>"), "{page}");
+    assert!(page.contains("Signed in as Grace Hopper with Demo provider"), "the flash: {page}");
+    let data = b.session().await;
+    assert!(!data.as_object().unwrap().keys().any(|k| k.starts_with("_oauth_flow:")), "{data}");
+}
+
+#[rocket::async_test]
+async fn a_callback_without_state_is_refused() {
+    let b = Browser::open("no-state").await;
+    let authorize = b.start(None).await;
+    let back = b.consent(&authorize, "approve", "Eve").await;
+    let without = back.split('&').filter(|p| !p.contains("state=")).collect::<Vec<_>>().join("&");
+    let page = page_text(b.get(&without).await, StatusCode::BAD_REQUEST).await;
+    assert!(page.contains("carries no state"), "{page}");
+    assert_eq!(b.signed_in_as().await, None);
+}
+
+#[rocket::async_test]
+async fn a_callback_with_a_mismatched_state_is_refused_and_the_real_attempt_still_works() {
+    let b = Browser::open("mismatch").await;
+    let authorize = b.start(None).await;
+    let back = b.consent(&authorize, "approve", "Mallory").await;
+    let forged = with_state(&back, "AAAAAAAAAAAAAAAAAAAAAA");
+    let page = page_text(b.get(&forged).await, StatusCode::BAD_REQUEST).await;
+    assert!(page.contains("state mismatch"), "{page}");
+    assert_eq!(b.signed_in_as().await, None);
+
+    let res = b.get(&back).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "the genuine answer still completes");
+    assert_eq!(b.signed_in_as().await.as_deref(), Some("Mallory"));
+}
+
+#[rocket::async_test]
+async fn a_replayed_callback_is_refused() {
+    let b = Browser::open("replay").await;
+    let authorize = b.start(None).await;
+    let back = b.consent(&authorize, "approve", "Ada").await;
+    assert_eq!(b.get(&back).await.status(), StatusCode::SEE_OTHER);
+    let page = page_text(b.get(&back).await, StatusCode::BAD_REQUEST).await;
+    assert!(page.contains("already completed once"), "{page}");
+}
+
+#[rocket::async_test]
+async fn an_attempt_older_than_ten_minutes_is_refused_and_used_up() {
+    let b = Browser::open("expired").await;
+    let authorize = b.start(None).await;
+    let back = b.consent(&authorize, "approve", "Ada").await;
+    // Age the stored attempt by eleven minutes, in Redis, where the session lives.
+    let keys = common::redis::keys(&b.redis_url, &b.prefix).await;
+    let sessions: Vec<&String> = keys.iter().filter(|k| !k.contains("provider:")).collect();
+    assert_eq!(sessions.len(), 1, "{keys:?}");
+    let key = sessions[0];
+    let fields: Vec<String> =
+        common::redis::query(&b.redis_url, redis::cmd("HKEYS").arg(key)).await;
+    let field = fields.iter().find(|f| f.starts_with("_oauth_flow:")).expect("a pending attempt");
+    let raw: String =
+        common::redis::query(&b.redis_url, redis::cmd("HGET").arg(key).arg(field)).await;
+    let mut flow: Value = serde_json::from_str(&raw).unwrap();
+    flow["created_at"] = json!(flow["created_at"].as_u64().unwrap() - 660);
+    let write = redis::cmd("HSET").arg(key).arg(field).arg(flow.to_string()).to_owned();
+    let _: () = common::redis::query(&b.redis_url, &write).await;
+
+    let page = page_text(b.get(&back).await, StatusCode::BAD_REQUEST).await;
+    assert!(page.contains("has expired"), "{page}");
+    assert_eq!(b.signed_in_as().await, None);
+    let page = page_text(b.get(&back).await, StatusCode::BAD_REQUEST).await;
+    assert!(page.contains("already completed once"), "single use even when refused: {page}");
+}
+
+#[rocket::async_test]
+async fn denied_consent_is_reported_and_leaves_the_visitor_signed_out() {
+    let b = Browser::open("denied").await;
+    let authorize = b.start(None).await;
+    let back = b.consent(&authorize, "deny", "Ada").await;
+    assert!(back.contains("error=access_denied"), "{back}");
+    let page = page_text(b.get(&back).await, StatusCode::FORBIDDEN).await;
+    assert!(page.contains("You declined to sign in"), "{page}");
+    assert_eq!(b.signed_in_as().await, None);
+}
+
+#[rocket::async_test]
+async fn a_failed_token_exchange_is_reported_and_leaves_the_visitor_signed_out() {
+    let b = Browser::open("bad-code").await;
+    let authorize = b.start(None).await;
+    let back = b.consent(&authorize, "approve", "Ada").await;
+    let mut tampered = reqwest::Url::parse(&back).unwrap();
+    let state = tampered.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+    tampered
+        .query_pairs_mut()
+        .clear()
+        .append_pair("code", "not-a-real-code")
+        .append_pair("state", &state);
+    let page = page_text(b.get(tampered.as_str()).await, StatusCode::BAD_REQUEST).await;
+    assert!(page.contains("token exchange failed"), "{page}");
+    assert_eq!(b.signed_in_as().await, None);
+}
+
+#[rocket::async_test]
+async fn two_tabs_signing_in_at_once_both_complete() {
+    let b = Browser::open("two-tabs").await;
+    let first = b.start(None).await;
+    let second = b.start(Some("/counter")).await;
+    let back_second = b.consent(&second, "approve", "Second Tab").await;
+    let back_first = b.consent(&first, "approve", "First Tab").await;
+    assert_eq!(location(&b.get(&back_second).await), "/counter");
+    assert_eq!(b.signed_in_as().await.as_deref(), Some("Second Tab"));
+    assert_eq!(location(&b.get(&back_first).await), "/oauth", "the other tab's attempt survived");
+    assert_eq!(b.signed_in_as().await.as_deref(), Some("First Tab"));
+}
+
+#[rocket::async_test]
+async fn the_number_of_attempts_under_way_is_capped() {
+    let b = Browser::open("cap").await;
+    let mut authorize = Vec::new();
+    for _ in 0..7 {
+        authorize.push(b.start(None).await);
+    }
+    let data = b.session().await;
+    let pending =
+        data.as_object().unwrap().keys().filter(|k| k.starts_with("_oauth_flow:")).count();
+    assert_eq!(pending, 5, "max_pending = 5: {data}");
+    // The newest attempt works; the oldest was dropped.
+    let newest = b.consent(&authorize[6], "approve", "New").await;
+    assert_eq!(b.get(&newest).await.status(), StatusCode::SEE_OTHER);
+    let oldest = b.consent(&authorize[0], "approve", "Old").await;
+    let page = page_text(b.get(&oldest).await, StatusCode::BAD_REQUEST).await;
+    assert!(page.contains("state mismatch"), "{page}");
+}
+
+#[rocket::async_test]
+async fn return_paths_off_this_site_are_ignored() {
+    let b = Browser::open("open-redirect").await;
+    for hostile in ["https://evil.example/", "//evil.example/x", "/\\evil.example"] {
+        let authorize = b.start(Some(hostile)).await;
+        let back = b.consent(&authorize, "approve", "Ada").await;
+        let res = b.get(&back).await;
+        assert_eq!(location(&res), "/oauth", "{hostile:?} must not be followed");
+    }
+}
+
+#[rocket::async_test]
+async fn sign_out_needs_the_csrf_token_and_rotates_the_id() {
+    let b = Browser::open("logout").await;
+    let authorize = b.start(None).await;
+    let back = b.consent(&authorize, "approve", "Ada").await;
+    b.get(&back).await;
+    let page = page_text(b.get("/oauth").await, StatusCode::OK).await;
+    let token = input_value(&page, "csrf_token");
+
+    let wrong = vec![("csrf_token".to_owned(), "nope".to_owned())];
+    assert_eq!(b.post("/oauth/logout", &wrong).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(b.signed_in_as().await.as_deref(), Some("Ada"));
+
+    let before = b.cookie();
+    let res = b.post("/oauth/logout", &[("csrf_token".to_owned(), token)]).await;
+    assert_eq!((res.status(), location(&res)), (StatusCode::SEE_OTHER, "/oauth".to_owned()));
+    assert_eq!(b.signed_in_as().await, None);
+    assert_ne!(b.cookie(), before, "a new id after sign-out");
+}
+
+#[rocket::async_test]
+async fn an_unknown_provider_is_a_404_page() {
+    let b = Browser::open("unknown-provider").await;
+    let page = page_text(b.get("/oauth/login?provider=nope").await, StatusCode::NOT_FOUND).await;
+    assert!(page.contains("no such sign-in provider"), "{page}");
+}
