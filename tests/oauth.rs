@@ -61,7 +61,7 @@ impl Browser {
     /// `/oauth/login` for the demo provider: returns the provider's authorize URL.
     async fn start(&self, return_to: Option<&str>) -> String {
         let path = match return_to {
-            Some(to) => format!("/oauth/login?provider=demo&return_to={}", urlencode(to)),
+            Some(to) => format!("/oauth/login?provider=demo&return_to={}", common::urlencode(to)),
             None => "/oauth/login?provider=demo".to_owned(),
         };
         let res = self.get(&path).await;
@@ -99,17 +99,6 @@ impl Browser {
 
 fn location(res: &Response) -> String {
     res.headers()["location"].to_str().unwrap().to_owned()
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Every hidden input of the page's form.

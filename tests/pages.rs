@@ -27,26 +27,11 @@ async fn post(
     path: &str,
     form: &[(&str, &str)],
 ) -> (Status, Option<String>, String) {
-    let body = serde_urlencoded(form);
+    let body = common::form_body(form);
     let res = client.post(path).header(ContentType::Form).body(body).dispatch().await;
     let status = res.status();
     let location = res.headers().get_one("Location").map(str::to_owned);
     (status, location, res.into_string().await.unwrap_or_default())
-}
-
-fn serde_urlencoded(form: &[(&str, &str)]) -> String {
-    form.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
-}
-
-fn enc(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 async fn session_json(client: &Client) -> serde_json::Value {

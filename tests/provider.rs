@@ -45,13 +45,18 @@ impl Ctx {
         format!("{}provider:", self.prefix)
     }
 
-    fn rocket_with(&self, overrides: Value) -> rocket::Rocket<rocket::Build> {
-        let base = json!({
+    /// The provider's keys under this test's prefix, and a test client besides the demo one.
+    fn settings(&self) -> Value {
+        json!({
             "provider.key_prefix": self.provider_prefix(),
             "provider.clients.test-client.redirect_uris": [REDIRECT, OTHER_REDIRECT],
             "provider.clients.test-client.client_secret": SECRET,
-        });
-        let figment = common::with(common::figment(&self.url, &self.prefix, base), overrides);
+        })
+    }
+
+    fn rocket_with(&self, overrides: Value) -> rocket::Rocket<rocket::Build> {
+        let figment = common::figment(&self.url, &self.prefix, self.settings());
+        let figment = common::with(figment, overrides);
         rocket_redis_sessions::rocket_from(figment)
     }
 
@@ -597,36 +602,6 @@ async fn a_redirect_uri_with_a_fragment_refuses_to_launch() {
     assert!(matches!(error.kind(), rocket::error::ErrorKind::FailedFairings(_)), "{error:?}");
 }
 
-/// The app launched on a free loopback port; stopped when dropped.
-struct Launched {
-    base: String,
-    shutdown: rocket::Shutdown,
-}
-
-impl Launched {
-    async fn start(ctx: &Ctx) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let rocket = ctx.rocket_with(json!({ "port": port, "address": "127.0.0.1" }));
-        let rocket = rocket.ignite().await.expect("the app ignites");
-        let shutdown = rocket.shutdown();
-        rocket::tokio::spawn(rocket.launch());
-        let base = format!("http://127.0.0.1:{port}");
-        for _ in 0..200 {
-            if rocket::tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                return Self { base, shutdown };
-            }
-            rocket::tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("the app did not listen on {base}");
-    }
-}
-
-impl Drop for Launched {
-    fn drop(&mut self) {
-        self.shutdown.clone().notify();
-    }
-}
-
 #[rocket::async_test]
 async fn a_standard_oauth2_client_completes_the_flow_over_http() {
     use oauth2::basic::BasicClient;
@@ -634,7 +609,7 @@ async fn a_standard_oauth2_client_completes_the_flow_over_http() {
     use oauth2::{PkceCodeChallenge, RedirectUrl, Scope, TokenResponse, TokenUrl};
 
     let ctx = Ctx::new("oauth2-crate");
-    let app = Launched::start(&ctx).await;
+    let app = common::Launched::start(&ctx.url, &ctx.prefix, ctx.settings()).await;
     let oauth = BasicClient::new(ClientId::new(CLIENT.into()))
         .set_client_secret(ClientSecret::new(SECRET.into()))
         .set_auth_uri(AuthUrl::new(format!("{}/provider/authorize", app.base)).unwrap())

@@ -157,3 +157,22 @@ impl Drop for Launched {
         self.shutdown.clone().notify();
     }
 }
+
+/// `text` percent-encoded for a URL query or a form body (unreserved characters kept).
+pub fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `pairs` as an `application/x-www-form-urlencoded` body.
+pub fn form_body(pairs: &[(&str, &str)]) -> String {
+    let encoded: Vec<String> =
+        pairs.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect();
+    encoded.join("&")
+}
