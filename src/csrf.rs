@@ -35,3 +35,9 @@ pub fn verify(session: &Session<'_>, submitted: &str) -> bool {
         _ => false,
     }
 }
+
+/// Drops the session's token, so the next page makes a new one: call it whenever the
+/// session's privileges change (sign-in, sign-out).
+pub fn forget(session: &Session<'_>) {
+    session.remove(KEY);
+}

@@ -230,6 +230,8 @@ async fn denied_consent_is_reported_and_leaves_the_visitor_signed_out() {
     let page = page_text(b.get(&back).await, StatusCode::FORBIDDEN).await;
     assert!(page.contains("You declined to sign in"), "{page}");
     assert_eq!(b.signed_in_as().await, None);
+    let page = page_text(b.get(&back).await, StatusCode::BAD_REQUEST).await;
+    assert!(page.contains("already completed once"), "the attempt was used up: {page}");
 }
 
 #[rocket::async_test]
@@ -284,11 +286,19 @@ async fn the_number_of_attempts_under_way_is_capped() {
 #[rocket::async_test]
 async fn return_paths_off_this_site_are_ignored() {
     let b = Browser::open("open-redirect").await;
-    for hostile in ["https://evil.example/", "//evil.example/x", "/\\evil.example"] {
+    let hostile = [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/caf\u{e9} and spaces",
+    ];
+    for hostile in hostile {
         let authorize = b.start(Some(hostile)).await;
         let back = b.consent(&authorize, "approve", "Ada").await;
         let res = b.get(&back).await;
         assert_eq!(location(&res), "/oauth", "{hostile:?} must not be followed");
+        assert_eq!(b.signed_in_as().await.as_deref(), Some("Ada"));
     }
 }
 

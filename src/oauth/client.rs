@@ -16,6 +16,11 @@ use super::config::{OAuthConfig, ProviderConfig};
 use super::user::SignedInUser;
 use crate::provider::BuiltinClients;
 
+/// Largest userinfo answer read.
+const MAX_USERINFO_BYTES: usize = 64 * 1024;
+/// Longest user id or name kept.
+const MAX_NAME_CHARS: usize = 200;
+
 type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 /// A provider this app can sign in with.
@@ -171,7 +176,7 @@ impl Providers {
             .request_async(&self.http)
             .await
             .map_err(|e| ExchangeError::Token(describe(&e)))?;
-        let info: Value = self
+        let mut response = self
             .http
             .get(&provider.userinfo_url)
             .bearer_auth(token.access_token().secret())
@@ -179,12 +184,21 @@ impl Providers {
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| ExchangeError::UserInfo(e.to_string()))?
-            .json()
-            .await
             .map_err(|e| ExchangeError::UserInfo(e.to_string()))?;
+        let mut body = Vec::new();
+        while let Some(chunk) =
+            response.chunk().await.map_err(|e| ExchangeError::UserInfo(e.to_string()))?
+        {
+            if body.len() + chunk.len() > MAX_USERINFO_BYTES {
+                return Err(ExchangeError::UserInfo("answer over 64 KiB".into()));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let info: Value =
+            serde_json::from_slice(&body).map_err(|e| ExchangeError::UserInfo(e.to_string()))?;
+        // Stored in the session and shown on pages: keep them short.
         let text = |key: &str| match &info[key] {
-            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::String(s) if !s.is_empty() => Some(s.chars().take(MAX_NAME_CHARS).collect()),
             Value::Number(n) => Some(n.to_string()),
             _ => None,
         };

@@ -10,7 +10,7 @@ use subtle::ConstantTimeEq;
 use crate::session::{Session, SessionError};
 
 /// Session keys of pending attempts start with this.
-const PREFIX: &str = "_oauth_flow:";
+pub const PREFIX: &str = "_oauth_flow:";
 /// Session key of the digests of recently used `state` values (to tell a replay apart).
 const USED_KEY: &str = "_oauth_used";
 /// How many used `state` digests are remembered.
@@ -123,7 +123,8 @@ pub fn pending(session: &Session<'_>) -> Vec<(String, PendingFlow)> {
 }
 
 /// A return path that stays on this site: it starts with one `/`, has no backslash or
-/// control character and is not too long. Anything else becomes `fallback`.
+/// control character, is a valid URI path (so the redirect to it cannot fail) and is not
+/// too long. Anything else becomes `fallback`.
 pub fn safe_return_path(requested: Option<&str>, fallback: &str) -> String {
     let safe = requested.filter(|path| {
         path.starts_with('/')
@@ -131,6 +132,7 @@ pub fn safe_return_path(requested: Option<&str>, fallback: &str) -> String {
             && !path.contains('\\')
             && !path.chars().any(char::is_control)
             && path.len() <= 512
+            && rocket::http::uri::Origin::parse(path).is_ok()
     });
     safe.unwrap_or(fallback).to_owned()
 }

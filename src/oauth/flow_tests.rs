@@ -13,6 +13,9 @@ fn only_paths_on_this_site_are_kept_as_return_paths() {
         "\\\\evil.example",
         "javascript:alert(1)",
         "/ok\r\nLocation: https://evil.example",
+        "/a b",
+        "/caf\u{e9}",
+        "/x\u{2028}y",
         "",
     ] {
         assert_eq!(keep(hostile), "/oauth", "{hostile:?} must not be followed");

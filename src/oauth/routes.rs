@@ -125,8 +125,10 @@ async fn callback(
         (None, Some(code)) => match providers.sign_in(provider, code, &pending.verifier).await {
             Ok(user) => {
                 user.store(&session)?;
-                // A new id once privileges change: a planted session id is worth nothing.
+                // A new id (and CSRF token) once privileges change: a planted session id,
+                // or a token learnt before, is worth nothing.
                 session.cycle_id()?;
+                crate::csrf::forget(&session);
                 flash::set(
                     &session,
                     Kind::Success,
@@ -152,6 +154,8 @@ async fn callback(
 
 #[derive(FromForm)]
 struct LogoutForm<'r> {
+    /// Defaults to "" so that a form without it gets 403, not 422.
+    #[field(default = "")]
     csrf_token: &'r str,
 }
 
@@ -167,6 +171,7 @@ fn logout(session: Session<'_>, form: Form<LogoutForm<'_>>) -> Result<Redirect, 
         false => "You were not signed in.",
     };
     session.cycle_id()?;
+    crate::csrf::forget(&session);
     flash::set(&session, Kind::Success, message)?;
     Ok(Redirect::to("/oauth"))
 }

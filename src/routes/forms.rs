@@ -17,21 +17,30 @@ pub const MAX_KEY_BYTES: usize = 128;
 /// Longest value accepted from the form, in bytes.
 pub const MAX_VALUE_BYTES: usize = 4096;
 
+// Every field defaults to "": a form missing its token still reaches the handler, which
+// answers 403 before looking at anything else.
+
 #[derive(FromForm)]
 struct SetForm<'r> {
+    #[field(default = "")]
     csrf_token: &'r str,
+    #[field(default = "")]
     key: &'r str,
+    #[field(default = "")]
     value: &'r str,
 }
 
 #[derive(FromForm)]
 struct KeyForm<'r> {
+    #[field(default = "")]
     csrf_token: &'r str,
+    #[field(default = "")]
     key: &'r str,
 }
 
 #[derive(FromForm)]
 struct TokenForm<'r> {
+    #[field(default = "")]
     csrf_token: &'r str,
 }
 
@@ -95,6 +104,10 @@ fn set(
 #[post("/session/delete", data = "<form>")]
 fn delete(session: Session<'_>, form: Form<KeyForm<'_>>) -> Result<Redirect, ErrorResponse> {
     check_token(&session, form.csrf_token)?;
+    if form.key.len() > MAX_KEY_BYTES {
+        let message = format!("Keys can be at most {MAX_KEY_BYTES} bytes long.");
+        return Err(ErrorResponse::new(Status::UnprocessableEntity, message));
+    }
     let message = match form.key.starts_with('_') {
         true => (Kind::Error, format!("“{}” is managed by the app.", form.key)),
         false if session.remove(form.key) => (Kind::Success, format!("Removed “{}”.", form.key)),

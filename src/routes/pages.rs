@@ -45,7 +45,14 @@ pub(super) fn dashboard(
     let entries: Vec<Entry> = session
         .entries()
         .into_iter()
-        .map(|(key, value)| Entry { managed: key.starts_with('_'), key, value: value.to_string() })
+        .map(|(key, value)| {
+            // A sign-in's verifier and full state stay off the page (see `/oauth`).
+            let value = match key.starts_with(crate::oauth::flow::PREFIX) {
+                true => "a sign-in under way (see /oauth)".to_owned(),
+                false => value.to_string(),
+            };
+            Entry { managed: key.starts_with('_'), key, value }
+        })
         .collect();
     Ok(Template::render(
         "index",

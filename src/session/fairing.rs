@@ -212,7 +212,10 @@ impl Fairing for SessionFairing {
         let (commit, cookie) = state.into_commit();
         let cookie = match apply(layer.store(), commit).await {
             Ok(true) => cookie,
-            Ok(false) => CookieChange::Remove,
+            // The session ended (or moved to a new id) in another request meanwhile. The
+            // browser may already hold that newer id, so the cookie is left alone: if it
+            // is dead, the next request removes it.
+            Ok(false) => CookieChange::Keep,
             Err(e) => {
                 rocket::error!("cannot save the session: {e}");
                 *res = (self.error_page)(req);
