@@ -19,11 +19,11 @@
 //! ```
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use deadpool::Runtime;
-use deadpool::managed::{self, Metrics, Object, RecycleError, RecycleResult};
+use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
 use deadpool_redis::redis::{
     self, AsyncConnectionConfig, Client, Cmd, Pipeline, RedisError, RedisFuture, Value,
@@ -115,13 +115,16 @@ impl RedisPool {
         Ok(Self { inner })
     }
 
-    /// Checks out a connection. Sends nothing to Redis unless a new connection must be made.
+    /// Lends a handle on a pooled connection. Sends nothing to Redis unless a new
+    /// connection must be made.
     ///
     /// # Errors
     /// [`RedisPoolError::Get`] when no connection is free or can be made within
     /// `connect_timeout`.
     pub async fn get(&self) -> Result<PooledConnection, RedisPoolError> {
-        Ok(PooledConnection(self.inner.get().await?))
+        let pooled = self.inner.get().await?;
+        // Lend a handle; the connection itself goes back to the pool right away.
+        Ok(PooledConnection { link: pooled.link.clone(), health: pooled.health.clone() })
     }
 
     /// Sends one `PING` and checks the answer.
@@ -176,15 +179,25 @@ pub struct Manager {
     epoch: Arc<AtomicU64>,
 }
 
-/// A live connection of one of the [`Target`] shapes.
+/// A live connection of one of the [`Target`] shapes. Cloning it gives another handle on
+/// the same multiplexed connection.
+#[derive(Clone)]
 enum Link {
     Single(MultiplexedConnection),
 }
 
-/// A pooled connection and whether a command on it has failed beyond repair.
+/// What the pool keeps of one connection.
 pub struct Connection {
     link: Link,
-    broken: bool,
+    health: Health,
+}
+
+/// Shared by a pooled connection and every handle lent out from it.
+#[derive(Clone)]
+struct Health {
+    /// Set when a command failed in a way that leaves the connection unusable.
+    broken: Arc<AtomicBool>,
+    /// The pool's epoch when the connection was made.
     epoch: u64,
     pool_epoch: Arc<AtomicU64>,
 }
@@ -199,36 +212,48 @@ impl managed::Manager for Manager {
                 client.get_multiplexed_async_connection_with_config(&self.connection).await?,
             ),
         };
-        let epoch = self.epoch.load(Ordering::Acquire);
-        Ok(Connection { link, broken: false, epoch, pool_epoch: self.epoch.clone() })
+        let health = Health {
+            broken: Arc::new(AtomicBool::new(false)),
+            epoch: self.epoch.load(Ordering::Acquire),
+            pool_epoch: self.epoch.clone(),
+        };
+        Ok(Connection { link, health })
     }
 
     async fn recycle(&self, conn: &mut Connection, _: &Metrics) -> RecycleResult<RedisError> {
-        if conn.broken {
+        if conn.health.broken.load(Ordering::Acquire) {
             return Err(RecycleError::message("a command failed on this connection"));
         }
-        if conn.epoch != self.epoch.load(Ordering::Acquire) {
+        if conn.health.epoch != self.epoch.load(Ordering::Acquire) {
             return Err(RecycleError::message("made before a connection was found dropped"));
         }
         Ok(())
     }
 }
 
-/// A connection checked out of a [`RedisPool`]; use it with any redis-rs command.
-pub struct PooledConnection(Object<Manager>);
+/// A handle on a pooled connection; use it with any redis-rs command.
+///
+/// Redis connections here are multiplexed: many requests can have commands in flight on
+/// one connection, and the commands queued while one is written go out in the same
+/// write. So a checkout lends a handle and puts the connection straight back in the
+/// pool: concurrent requests share a few connections instead of each holding one, which
+/// saves a system call per command under load.
+pub struct PooledConnection {
+    link: Link,
+    health: Health,
+}
 
 impl PooledConnection {
     fn note<T>(&mut self, result: &Result<T, RedisError>) {
         let Err(e) = result else { return };
-        // After a timeout the reply may still arrive later and be read as the answer to
-        // the next command; after an I/O error the socket is gone. Either way the
-        // connection must not be handed out again.
+        // After an I/O error the socket is gone; after a timeout the server may be hung.
+        // Either way the next checkout makes a new connection.
         if e.is_timeout() || e.is_io_error() || e.is_unrecoverable_error() {
-            self.0.broken = true;
+            self.health.broken.store(true, Ordering::Release);
         }
         // A dropped connection usually means every other one is dropped too.
         if is_dropped(e) {
-            self.0.pool_epoch.fetch_max(self.0.epoch + 1, Ordering::AcqRel);
+            self.health.pool_epoch.fetch_max(self.health.epoch + 1, Ordering::AcqRel);
         }
     }
 }
@@ -236,7 +261,7 @@ impl PooledConnection {
 impl ConnectionLike for PooledConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         Box::pin(async move {
-            let result = match &mut self.0.link {
+            let result = match &mut self.link {
                 Link::Single(conn) => conn.send_packed_command(cmd).await,
             };
             self.note(&result);
@@ -251,7 +276,7 @@ impl ConnectionLike for PooledConnection {
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
         Box::pin(async move {
-            let result = match &mut self.0.link {
+            let result = match &mut self.link {
                 Link::Single(conn) => conn.send_packed_commands(cmd, offset, count).await,
             };
             self.note(&result);
@@ -260,7 +285,7 @@ impl ConnectionLike for PooledConnection {
     }
 
     fn get_db(&self) -> i64 {
-        match &self.0.link {
+        match &self.link {
             Link::Single(conn) => conn.get_db(),
         }
     }

@@ -184,9 +184,10 @@ async fn error_pages_come_from_templates_and_show_no_internals() {
     let page = res.into_string().await.unwrap();
     assert!(page.contains("<h1><span class=\"code\">404</span> Not Found</h1>"), "{page}");
     let res = client.post("/session").header(ContentType::Form).body("key=a").dispatch().await;
-    assert_eq!(res.status(), Status::UnprocessableEntity);
+    assert_eq!(res.status(), Status::Forbidden);
     let page = res.into_string().await.unwrap();
-    assert!(page.contains("could not be understood") && !page.contains("csrf_token`"), "{page}");
+    assert!(page.contains("<span class=\"code\">403</span>"), "{page}");
+    assert!(page.contains("did not come from this site") && !page.contains("csrf"), "{page}");
 }
 
 #[rocket::async_test]

@@ -117,7 +117,7 @@ impl RedisStore {
         &self,
         script: &Lua,
         keys: &[&str],
-        args: impl Fn(&mut Cmd),
+        args: impl Fn(&mut Cmd) + Sync,
     ) -> Result<Value, StoreError> {
         let build = |verb: &str, body: &str| {
             let mut cmd = redis::cmd(verb);
@@ -125,7 +125,8 @@ impl RedisStore {
             args(&mut cmd);
             cmd
         };
-        self.send(&build("EVALSHA", &script.sha1), Some(&build("EVAL", script.source))).await
+        let eval = || build("EVAL", script.source);
+        self.send(&build("EVALSHA", &script.sha1), Some(&eval)).await
     }
 
     /// Sends `cmd` (then `on_noscript`, if Redis does not know the script). A command that
@@ -135,7 +136,7 @@ impl RedisStore {
     async fn send<T: FromRedisValue>(
         &self,
         cmd: &Cmd,
-        on_noscript: Option<&Cmd>,
+        on_noscript: Option<&(dyn Fn() -> Cmd + Sync)>,
     ) -> Result<T, StoreError> {
         let mut retried = false;
         loop {
@@ -144,7 +145,7 @@ impl RedisStore {
                 (Err(e), Some(eval))
                     if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) =>
                 {
-                    eval.query_async(&mut conn).await
+                    eval().query_async(&mut conn).await
                 }
                 (other, _) => other,
             };
