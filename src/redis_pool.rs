@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use deadpool::Runtime;
-use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
+use deadpool::managed::{self, Metrics, QueueMode, RecycleError, RecycleResult};
 use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
 use deadpool_redis::redis::{
     self, AsyncConnectionConfig, Client, Cmd, Pipeline, RedisError, RedisFuture, Value,
@@ -111,6 +111,10 @@ impl RedisPool {
             .create_timeout(Some(connect))
             .recycle_timeout(Some(response))
             .runtime(Runtime::Tokio1)
+            // The connection returned last is lent next: concurrent requests then share
+            // one hot connection, whose commands go out together, rather than spreading
+            // over every connection the pool ever opened.
+            .queue_mode(QueueMode::Lifo)
             .build()?;
         Ok(Self { inner })
     }
