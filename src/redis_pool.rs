@@ -4,7 +4,10 @@
 //! deadpool-redis's stock manager sends `UNWATCH` + `PING` every time it hands out a pooled
 //! connection: one extra round trip per request. Ours recycles without I/O and instead
 //! retires a connection the moment a command on it fails in a way that leaves it unusable
-//! (I/O error, timeout, dropped connection). Every wait is bounded: pool wait and connect by
+//! (I/O error, timeout, dropped connection). And since redis-rs connections are
+//! multiplexed, a checkout lends a handle and returns the connection at once (most
+//! recently returned first): concurrent requests share one connection and their commands
+//! leave in shared writes, as with one hand-held multiplexed connection. Every wait is bounded: pool wait and connect by
 //! `connect_timeout`, each command by `response_timeout_ms`, so an unreachable Redis turns
 //! into an error within those bounds instead of a hung request.
 //!
