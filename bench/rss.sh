@@ -12,21 +12,8 @@ REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/15}"
 PORT="${PORT:-18081}"
 SESSIONS="${SESSIONS:-100000}"
 PREFIX="rss:$$:"
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
-cargo build --release --locked --quiet
-APP_PID=
-cleanup() {
-  [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null && wait "$APP_PID" 2>/dev/null
-  redis-cli -u "$REDIS_URL" --scan --pattern "${PREFIX}*" | xargs -r -n 1000 redis-cli -u "$REDIS_URL" unlink >/dev/null
-}
-trap cleanup EXIT INT TERM
-ROCKET_PROFILE=release ROCKET_PORT="$PORT" ROCKET_ADDRESS=127.0.0.1 ROCKET_LOG_LEVEL=off \
-  ROCKET_SECRET_KEY="$(head -c 32 /dev/urandom | base64)" \
-  ROCKET_DATABASES="{sessions={url=\"$REDIS_URL\"}}" \
-  ROCKET_SESSIONS="{key_prefix=\"$PREFIX\"}" \
-  target/release/rocket-redis-sessions >/dev/null 2>&1 &
-APP_PID=$!
-for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
+source bench/app.sh
+
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$APP_PID/status"; }
 keys() { redis-cli -u "$REDIS_URL" --scan --pattern "${PREFIX}*" | wc -l; }
 # Warm up at the same concurrency (allocator arenas, connections, buffers); sessions made

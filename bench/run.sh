@@ -17,30 +17,7 @@ CONNS="${CONNS:-64}"
 DURATION="${DURATION:-10s}"
 ENDPOINTS="${ENDPOINTS:-/health /api/session /api/counter}"
 PREFIX="bench:$$:"
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
-command -v redis-cli >/dev/null || { echo "redis-cli is missing: apt-get install -y redis-tools" >&2; exit 2; }
-
-echo "== cargo build --release"
-cargo build --release --locked --quiet
-APP_PID=
-cleanup() {
-  [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null && wait "$APP_PID" 2>/dev/null
-  redis-cli -u "$REDIS_URL" --scan --pattern "${PREFIX}*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" unlink >/dev/null
-}
-trap cleanup EXIT INT TERM
-
-ROCKET_PROFILE=release ROCKET_PORT="$PORT" ROCKET_ADDRESS=127.0.0.1 ROCKET_LOG_LEVEL=off \
-  ROCKET_SECRET_KEY="$(head -c 32 /dev/urandom | base64)" \
-  ROCKET_DATABASES="{sessions={url=\"$REDIS_URL\"}}" \
-  ROCKET_SESSIONS="{key_prefix=\"$PREFIX\"}" \
-  target/release/rocket-redis-sessions >/dev/null 2>&1 &
-APP_PID=$!
-for _ in $(seq 1 300); do
-  curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break
-  kill -0 "$APP_PID" 2>/dev/null || { echo "the app exited; is Redis at $REDIS_URL?" >&2; exit 1; }
-  sleep 0.1
-done
-curl -sf "http://127.0.0.1:$PORT/health" >/dev/null || { echo "no answer on /health" >&2; exit 1; }
+source bench/app.sh
 
 ticks() { awk '{print $14 + $15}' "/proc/$APP_PID/stat"; }
 HZ=$(getconf CLK_TCK)

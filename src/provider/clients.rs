@@ -33,8 +33,8 @@ impl Client {
 /// # fn f(rocket: &rocket::Rocket<rocket::Orbit>) {
 /// use rocket_redis_sessions::provider::BuiltinClients;
 ///
-/// let clients = rocket.state::<BuiltinClients>().expect("provider::stage() attached");
-/// let secret: Option<&str> = clients.secret("demo-client");
+/// let secret: Option<&str> =
+///     rocket.state::<BuiltinClients>().and_then(|clients| clients.secret("demo-client"));
 /// # }
 /// ```
 /// Empty when `[provider] enabled = false`.
