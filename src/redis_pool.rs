@@ -84,6 +84,7 @@ pub enum RedisPoolError {
 #[derive(Clone)]
 pub struct RedisPool {
     inner: managed::Pool<Manager>,
+    round_trips: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for RedisPool {
@@ -119,7 +120,13 @@ impl RedisPool {
             // over every connection the pool ever opened.
             .queue_mode(QueueMode::Lifo)
             .build()?;
-        Ok(Self { inner })
+        Ok(Self { inner, round_trips: Arc::new(AtomicU64::new(0)) })
+    }
+
+    /// Round trips to Redis made through this pool so far (a command, or a pipeline of
+    /// commands, each counts once): a metric, and what tests count.
+    pub fn round_trips(&self) -> u64 {
+        self.round_trips.load(Ordering::Relaxed)
     }
 
     /// Lends a handle on a pooled connection. Sends nothing to Redis unless a new
@@ -131,7 +138,8 @@ impl RedisPool {
     pub async fn get(&self) -> Result<PooledConnection, RedisPoolError> {
         let pooled = self.inner.get().await?;
         // Lend a handle; the connection itself goes back to the pool right away.
-        Ok(PooledConnection { link: pooled.link.clone(), health: pooled.health.clone() })
+        let (link, health) = (pooled.link.clone(), pooled.health.clone());
+        Ok(PooledConnection { link, health, round_trips: self.round_trips.clone() })
     }
 
     /// Sends one `PING` and checks the answer.
@@ -248,10 +256,12 @@ impl managed::Manager for Manager {
 pub struct PooledConnection {
     link: Link,
     health: Health,
+    round_trips: Arc<AtomicU64>,
 }
 
 impl PooledConnection {
     fn note<T>(&mut self, result: &Result<T, RedisError>) {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
         let Err(e) = result else { return };
         // After an I/O error the socket is gone; after a timeout the server may be hung.
         // Either way the next checkout makes a new connection.

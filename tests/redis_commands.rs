@@ -1,12 +1,15 @@
-//! Redis commands per request, counted with `MONITOR` on a private `redis-server`.
-//! Every command the app sends counts, a pool's own `PING` or `UNWATCH` on checkout
-//! included. Lua scripts run as one command: one round trip.
+//! Redis commands per request, counted with `MONITOR` on a private `redis-server`, and
+//! round trips, counted by the app's pool. Every command the app sends counts, a pool's
+//! own `PING` or `UNWATCH` on checkout included; commands run inside a Lua script do not
+//! (the script is one command).
 
 mod common;
 
 use rocket::http::{Cookie, Status};
 use rocket::local::asynchronous::Client;
 use rocket::{get, routes};
+use rocket_db_pools::Database;
+use rocket_redis_sessions::SessionsDb;
 use rocket_redis_sessions::session::Session;
 use serde_json::json;
 
@@ -56,6 +59,18 @@ async fn counted() -> Counted {
 }
 
 impl Counted {
+    fn round_trips(&self) -> u64 {
+        let db = SessionsDb::fetch(self.client.rocket()).expect("the database is attached");
+        db.round_trips()
+    }
+
+    /// The commands and round trips `path` costs.
+    async fn cost(&mut self, path: &str, with_cookie: bool) -> (Vec<String>, u64) {
+        let before = self.round_trips();
+        let commands = self.commands(path, with_cookie).await;
+        (commands, self.round_trips() - before)
+    }
+
     async fn commands(&mut self, path: &str, with_cookie: bool) -> Vec<String> {
         let mut req = self.client.get(path.to_owned());
         if with_cookie {
@@ -82,27 +97,37 @@ async fn routes_without_a_session_send_no_command() {
 #[rocket::async_test]
 async fn health_sends_exactly_one_ping() {
     let mut c = counted().await;
-    assert_eq!(c.commands("/health", false).await, vec!["PING"]);
+    assert_eq!(c.cost("/health", false).await, (vec!["PING".to_owned()], 1));
 }
 
 #[rocket::async_test]
-async fn a_session_read_is_one_command_ttl_refresh_included() {
+async fn a_session_read_is_one_round_trip_ttl_refresh_included() {
     let mut c = counted().await;
-    assert_eq!(c.commands("/api/session", true).await, vec!["EVALSHA"]);
-    assert_eq!(c.commands("/", true).await, vec!["EVALSHA"]);
+    let read = (vec!["HGETALL".to_owned(), "PEXPIRE".to_owned()], 1);
+    assert_eq!(c.cost("/api/session", true).await, read);
+    assert_eq!(c.cost("/", true).await, read);
 }
 
 #[rocket::async_test]
-async fn a_session_write_is_two_commands_and_a_new_session_one() {
+async fn a_session_write_is_two_round_trips_and_a_new_session_one() {
     let mut c = counted().await;
-    assert_eq!(c.commands("/api/counter", true).await, vec!["EVALSHA", "EVALSHA"]);
-    assert_eq!(c.commands("/api/counter", false).await, vec!["EVALSHA"], "create only");
+    let (commands, round_trips) = c.cost("/api/counter", true).await;
+    assert_eq!(
+        (commands, round_trips),
+        (["HGETALL", "PEXPIRE", "EVALSHA"].map(String::from).to_vec(), 2)
+    );
+    assert_eq!(c.cost("/api/counter", false).await, (vec!["EVALSHA".to_owned()], 1), "create");
 }
 
 #[rocket::async_test]
 async fn rotating_destroying_and_signing_out_are_two_commands_each() {
     let mut c = counted().await;
-    assert_eq!(c.commands("/t/cycle", true).await, vec!["EVALSHA", "EVALSHA"], "load + move");
-    assert_eq!(c.commands("/t/sign-out", true).await, vec!["EVALSHA", "EVALSHA"], "load + swap");
-    assert_eq!(c.commands("/t/destroy", true).await, vec!["EVALSHA", "UNLINK"], "load + delete");
+    let load = ["HGETALL", "PEXPIRE"];
+    for (path, then) in
+        [("/t/cycle", "EVALSHA"), ("/t/sign-out", "EVALSHA"), ("/t/destroy", "UNLINK")]
+    {
+        let (commands, round_trips) = c.cost(path, true).await;
+        assert_eq!(commands, [&load[..], &[then]].concat(), "{path}");
+        assert_eq!(round_trips, 2, "{path}: the load and one save");
+    }
 }

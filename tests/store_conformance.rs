@@ -280,7 +280,7 @@ async fn redis_keys_are_the_prefix_and_the_sha256_of_the_id_and_always_expire() 
 }
 
 #[rocket::async_test]
-async fn a_redis_load_restarts_the_idle_ttl_in_the_same_command() {
+async fn a_redis_load_restarts_the_idle_ttl_in_the_same_round_trip() {
     let (h, url) = redis_store();
     let id = id();
     h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
