@@ -21,8 +21,8 @@
 //! response_timeout_ms = 1000 # per command. default: 1000
 //! ```
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use deadpool::Runtime;
@@ -84,6 +84,10 @@ pub enum RedisPoolError {
 #[derive(Clone)]
 pub struct RedisPool {
     inner: managed::Pool<Manager>,
+    /// The connection lent last, while it is healthy: lending it again costs a read lock
+    /// and a clone, where going through deadpool costs its semaphore and queue lock, which
+    /// two busy worker threads contend for.
+    hot: Arc<RwLock<Option<(Link, Health)>>>,
     round_trips: Arc<AtomicU64>,
 }
 
@@ -120,7 +124,8 @@ impl RedisPool {
             // over every connection the pool ever opened.
             .queue_mode(QueueMode::Lifo)
             .build()?;
-        Ok(Self { inner, round_trips: Arc::new(AtomicU64::new(0)) })
+        let hot = Arc::new(RwLock::new(None));
+        Ok(Self { inner, hot, round_trips: Arc::new(AtomicU64::new(0)) })
     }
 
     /// Round trips to Redis made through this pool so far (a command, or a pipeline of
@@ -136,10 +141,21 @@ impl RedisPool {
     /// [`RedisPoolError::Get`] when no connection is free or can be made within
     /// `connect_timeout`.
     pub async fn get(&self) -> Result<PooledConnection, RedisPoolError> {
+        let lend =
+            |link, health| PooledConnection { link, health, round_trips: self.round_trips.clone() };
+        if let Ok(hot) = self.hot.read()
+            && let Some((link, health)) = hot.as_ref()
+            && health.is_usable()
+        {
+            return Ok(lend(link.clone(), health.clone()));
+        }
         let pooled = self.inner.get().await?;
         // Lend a handle; the connection itself goes back to the pool right away.
         let (link, health) = (pooled.link.clone(), pooled.health.clone());
-        Ok(PooledConnection { link, health, round_trips: self.round_trips.clone() })
+        if let Ok(mut hot) = self.hot.write() {
+            *hot = Some((link.clone(), health.clone()));
+        }
+        Ok(lend(link, health))
     }
 
     /// Sends one `PING` and checks the answer.
@@ -217,6 +233,15 @@ struct Health {
     pool_epoch: Arc<AtomicU64>,
 }
 
+impl Health {
+    /// Whether the connection may be lent: no command on it failed beyond repair, and no
+    /// connection was found dropped since it was made.
+    fn is_usable(&self) -> bool {
+        !self.broken.load(Ordering::Acquire)
+            && self.epoch == self.pool_epoch.load(Ordering::Acquire)
+    }
+}
+
 impl managed::Manager for Manager {
     type Type = Connection;
     type Error = RedisError;
@@ -236,13 +261,10 @@ impl managed::Manager for Manager {
     }
 
     async fn recycle(&self, conn: &mut Connection, _: &Metrics) -> RecycleResult<RedisError> {
-        if conn.health.broken.load(Ordering::Acquire) {
-            return Err(RecycleError::message("a command failed on this connection"));
+        match conn.health.is_usable() {
+            true => Ok(()),
+            false => Err(RecycleError::message("failed, or made before a drop was seen")),
         }
-        if conn.health.epoch != self.epoch.load(Ordering::Acquire) {
-            return Err(RecycleError::message("made before a connection was found dropped"));
-        }
-        Ok(())
     }
 }
 
