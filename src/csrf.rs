@@ -4,8 +4,6 @@
 //! `csrf_token` field does not match it, compared in constant time, changes nothing and
 //! gets 403.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use subtle::ConstantTimeEq;
 
 use crate::session::{Session, SessionError};
@@ -21,9 +19,7 @@ pub fn token(session: &Session<'_>) -> Result<String, SessionError> {
     if let Some(token) = session.get::<String>(KEY)? {
         return Ok(token);
     }
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)?;
-    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let token = crate::token::random_token()?;
     session.insert(KEY, &token)?;
     Ok(token)
 }

@@ -14,6 +14,7 @@ pub mod provider;
 pub mod redis_pool;
 pub mod routes;
 pub mod session;
+pub mod token;
 
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};

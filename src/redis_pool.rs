@@ -29,7 +29,7 @@ use deadpool::Runtime;
 use deadpool::managed::{self, Metrics, QueueMode, RecycleError, RecycleResult};
 use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
 use deadpool_redis::redis::{
-    self, AsyncConnectionConfig, Client, Cmd, Pipeline, RedisError, RedisFuture, Value,
+    AsyncConnectionConfig, Client, Cmd, Pipeline, RedisError, RedisFuture, RedisResult, Value,
 };
 use rocket::figment::Figment;
 use serde::Deserialize;
@@ -82,18 +82,20 @@ pub enum RedisPoolError {
 /// struct Sessions(RedisPool);
 /// ```
 #[derive(Clone)]
-pub struct RedisPool {
+pub struct RedisPool(Arc<Shared>);
+
+struct Shared {
     inner: managed::Pool<Manager>,
     /// The connection lent last, while it is healthy: lending it again costs a read lock
     /// and a clone, where going through deadpool costs its semaphore and queue lock, which
     /// two busy worker threads contend for.
-    hot: Arc<RwLock<Option<(Link, Health)>>>,
-    round_trips: Arc<AtomicU64>,
+    hot: RwLock<Option<(Link, Health)>>,
+    round_trips: AtomicU64,
 }
 
 impl std::fmt::Debug for RedisPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisPool").field("status", &self.inner.status()).finish()
+        f.debug_struct("RedisPool").field("status", &self.0.inner.status()).finish()
     }
 }
 
@@ -124,14 +126,14 @@ impl RedisPool {
             // over every connection the pool ever opened.
             .queue_mode(QueueMode::Lifo)
             .build()?;
-        let hot = Arc::new(RwLock::new(None));
-        Ok(Self { inner, hot, round_trips: Arc::new(AtomicU64::new(0)) })
+        let shared = Shared { inner, hot: RwLock::new(None), round_trips: AtomicU64::new(0) };
+        Ok(Self(Arc::new(shared)))
     }
 
     /// Round trips to Redis made through this pool so far (a command, or a pipeline of
     /// commands, each counts once): a metric, and what tests count.
     pub fn round_trips(&self) -> u64 {
-        self.round_trips.load(Ordering::Relaxed)
+        self.0.round_trips.load(Ordering::Relaxed)
     }
 
     /// Lends a handle on a pooled connection. Sends nothing to Redis unless a new
@@ -141,36 +143,25 @@ impl RedisPool {
     /// [`RedisPoolError::Get`] when no connection is free or can be made within
     /// `connect_timeout`.
     pub async fn get(&self) -> Result<PooledConnection, RedisPoolError> {
-        let lend =
-            |link, health| PooledConnection { link, health, round_trips: self.round_trips.clone() };
-        if let Ok(hot) = self.hot.read()
+        let lend = |link, health| PooledConnection { link, health, pool: self.clone() };
+        if let Ok(hot) = self.0.hot.read()
             && let Some((link, health)) = hot.as_ref()
             && health.is_usable()
         {
             return Ok(lend(link.clone(), health.clone()));
         }
-        let pooled = self.inner.get().await?;
+        let pooled = self.0.inner.get().await?;
         // Lend a handle; the connection itself goes back to the pool right away.
         let (link, health) = (pooled.link.clone(), pooled.health.clone());
-        if let Ok(mut hot) = self.hot.write() {
+        if let Ok(mut hot) = self.0.hot.write() {
             *hot = Some((link.clone(), health.clone()));
         }
         Ok(lend(link, health))
     }
 
-    /// Sends one `PING` and checks the answer.
-    ///
-    /// # Errors
-    /// The pool's error when no connection can be had, or the command's when Redis fails.
-    pub async fn ping(&self) -> Result<(), RedisPoolError> {
-        let mut conn = self.get().await?;
-        let pong: Result<String, RedisError> = redis::cmd("PING").query_async(&mut conn).await;
-        pong.map(drop).map_err(|e| RedisPoolError::Get(managed::PoolError::Backend(e)))
-    }
-
     /// Closes the pool: checked-out connections are dropped when returned.
     pub fn close(&self) {
-        self.inner.close();
+        self.0.inner.close();
     }
 }
 
@@ -270,6 +261,12 @@ impl managed::Manager for Manager {
 
 /// A handle on a pooled connection; use it with any redis-rs command.
 ///
+/// A command (or pipeline) that fails because the connection was dropped — a Redis
+/// restart, a cut by the network — is sent once more on a fresh connection, so the first
+/// request after a restart does not fail. It may then run twice if Redis had run it before
+/// the drop: send commands that give the same result when repeated (as `SET`, `GETDEL`,
+/// `UNLINK` and the session scripts do).
+///
 /// Redis connections here are multiplexed: many requests can have commands in flight on
 /// one connection, and the commands queued while one is written go out in the same
 /// write. So a checkout lends a handle and puts the connection straight back in the
@@ -278,12 +275,12 @@ impl managed::Manager for Manager {
 pub struct PooledConnection {
     link: Link,
     health: Health,
-    round_trips: Arc<AtomicU64>,
+    pool: RedisPool,
 }
 
 impl PooledConnection {
     fn note<T>(&mut self, result: &Result<T, RedisError>) {
-        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        self.pool.0.round_trips.fetch_add(1, Ordering::Relaxed);
         let Err(e) = result else { return };
         // After an I/O error the socket is gone; after a timeout the server may be hung.
         // Either way the next checkout makes a new connection.
@@ -295,16 +292,47 @@ impl PooledConnection {
             self.health.pool_epoch.fetch_max(self.health.epoch + 1, Ordering::AcqRel);
         }
     }
+
+    /// After a dropped connection, moves this handle to a fresh one; whether it could.
+    async fn reconnect(&mut self) -> bool {
+        match self.pool.get().await {
+            Ok(fresh) => {
+                *self = fresh;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    async fn send_one(&mut self, cmd: &Cmd) -> RedisResult<Value> {
+        let result = match &mut self.link {
+            Link::Single(conn) => conn.send_packed_command(cmd).await,
+        };
+        self.note(&result);
+        result
+    }
+
+    async fn send_many(
+        &mut self,
+        cmd: &Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisResult<Vec<Value>> {
+        let result = match &mut self.link {
+            Link::Single(conn) => conn.send_packed_commands(cmd, offset, count).await,
+        };
+        self.note(&result);
+        result
+    }
 }
 
 impl ConnectionLike for PooledConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         Box::pin(async move {
-            let result = match &mut self.link {
-                Link::Single(conn) => conn.send_packed_command(cmd).await,
-            };
-            self.note(&result);
-            result
+            match self.send_one(cmd).await {
+                Err(e) if is_dropped(&e) && self.reconnect().await => self.send_one(cmd).await,
+                result => result,
+            }
         })
     }
 
@@ -315,11 +343,12 @@ impl ConnectionLike for PooledConnection {
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
         Box::pin(async move {
-            let result = match &mut self.link {
-                Link::Single(conn) => conn.send_packed_commands(cmd, offset, count).await,
-            };
-            self.note(&result);
-            result
+            match self.send_many(cmd, offset, count).await {
+                Err(e) if is_dropped(&e) && self.reconnect().await => {
+                    self.send_many(cmd, offset, count).await
+                }
+                result => result,
+            }
         })
     }
 

@@ -4,7 +4,6 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::session::{Session, SessionError};
@@ -58,9 +57,11 @@ pub fn now_ns() -> u64 {
     u64::try_from(nanos).unwrap_or(u64::MAX)
 }
 
+/// The first 128 bits of the state's SHA-256, in hex: enough to tell states apart.
 fn digest(state: &str) -> String {
-    let hash = Sha256::digest(state.as_bytes());
-    hash.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    let mut hex = crate::token::sha256_hex(state.as_bytes());
+    hex.truncate(32);
+    hex
 }
 
 impl PendingFlow {

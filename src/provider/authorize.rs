@@ -9,11 +9,12 @@ use serde::Serialize;
 
 use super::BuiltinClients;
 use super::form::{FormError, Params};
-use super::grants::{CodeGrant, Grants, sha256_hex};
+use super::grants::{CodeGrant, Grants};
 use super::request::{AuthorizeRequest, Rejection};
 use crate::csrf;
 use crate::routes::errors::ErrorResponse;
 use crate::session::Session;
+use crate::token::sha256_hex;
 
 /// The identity the consent form offers to sign in as.
 const DEFAULT_NAME: &str = "Ada Lovelace";
@@ -189,7 +190,7 @@ async fn approve(
 
 /// The demo user's stable identifier: the same name always signs in as the same user.
 fn subject(name: &str) -> String {
-    let digest = sha256_hex(name);
+    let digest = sha256_hex(name.as_bytes());
     format!("demo-{}", digest.get(..16).unwrap_or(&digest))
 }
 

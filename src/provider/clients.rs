@@ -8,8 +8,8 @@ use oauth2::url::Url;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::ProviderError;
 use super::config::ProviderConfig;
-use super::{ProviderError, grants};
 
 /// One registered client.
 pub(super) struct Client {
@@ -75,7 +75,7 @@ impl BuiltinClients {
                 Some(secret) => secret.clone(),
                 None => {
                     rocket::info!("provider: client {id:?} gets a random secret for this run");
-                    grants::random_token()?
+                    crate::token::random_token()?
                 }
             };
             clients.insert(id.clone(), Client { redirect_uris, secret });

@@ -12,14 +12,13 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use deadpool_redis::redis::{self, Cmd, FromRedisValue, Pipeline, RedisError};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::{ProviderConfig, ProviderError};
-use crate::redis_pool::{RedisPool, is_dropped};
+use crate::redis_pool::RedisPool;
+use crate::session::store::millis;
+use crate::token::{random_token, sha256_hex};
 
 /// Expired memory entries are swept once the map holds this many.
 const SWEEP_AT: usize = 1024;
@@ -57,18 +56,6 @@ enum Backend {
     Memory(Map),
 }
 
-/// 256 bits from the OS CSPRNG, base64url without padding.
-pub(super) fn random_token() -> Result<String, getrandom::Error> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
-}
-
-/// Lowercase hex of SHA-256 of `value`.
-pub(super) fn sha256_hex(value: &str) -> String {
-    Sha256::digest(value.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 impl Grants {
     /// Grants kept in Redis, under `config.key_prefix`.
     pub(super) fn redis(pool: RedisPool, config: &ProviderConfig) -> Self {
@@ -103,7 +90,7 @@ impl Grants {
     }
 
     fn key(&self, kind: &str, secret: &str) -> String {
-        format!("{}{kind}:{}", self.prefix, sha256_hex(secret))
+        format!("{}{kind}:{}", self.prefix, sha256_hex(secret.as_bytes()))
     }
 
     /// Stores `grant` under a new code and returns the code.
@@ -150,14 +137,14 @@ impl Grants {
                 let mut pipe = redis::pipe();
                 pipe.atomic().cmd("SET").arg(&key).arg(json).arg("NX");
                 pipe.arg("PX").arg(millis(self.token_ttl));
-                pipe.cmd("SET").arg(&used).arg(sha256_hex(&token));
+                pipe.cmd("SET").arg(&used).arg(sha256_hex(token.as_bytes()));
                 pipe.arg("PX").arg(millis(self.code_ttl)).ignore();
                 let (set,): (Option<String>,) = query_pipe(pool, &pipe).await?;
                 set.is_some()
             }
             Backend::Memory(map) => {
                 let stored = insert_new(map, key, json, self.token_ttl);
-                insert_new(map, used, sha256_hex(&token), self.code_ttl);
+                insert_new(map, used, sha256_hex(token.as_bytes()), self.code_ttl);
                 stored
             }
         };
@@ -196,23 +183,11 @@ impl Grants {
     }
 }
 
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// Runs `cmd`; once more on a new connection if the first one turned out to be dropped
-/// (a Redis restart), as the session store does. The pool then retires the other old
-/// connections, so a pipeline sent next gets a fresh one.
+/// Runs `cmd` (the pool resends it once if the connection was dropped).
 async fn query<T: FromRedisValue>(pool: &RedisPool, cmd: &Cmd) -> Result<T, ProviderError> {
     let mut conn = pool.get().await?;
-    match cmd.query_async(&mut conn).await {
-        Err(e) if is_dropped(&e) => {
-            drop(conn);
-            let mut conn = pool.get().await?;
-            Ok(cmd.query_async(&mut conn).await?)
-        }
-        result => Ok(result?),
-    }
+    let result: Result<T, RedisError> = cmd.query_async(&mut conn).await;
+    Ok(result?)
 }
 
 async fn query_pipe<T: FromRedisValue>(

@@ -4,7 +4,6 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
 
 /// Bytes of randomness in an id.
 const ID_BYTES: usize = 32;
@@ -21,9 +20,7 @@ impl SessionId {
     /// # Errors
     /// When the OS random source fails; no id is ever made from a weaker source.
     pub fn generate() -> Result<Self, getrandom::Error> {
-        let mut bytes = [0u8; ID_BYTES];
-        getrandom::fill(&mut bytes)?;
-        Ok(Self(bytes))
+        crate::token::random_bytes().map(Self)
     }
 
     /// Parses an id from its cookie form. Anything that is not exactly 43 base64url
@@ -47,14 +44,9 @@ impl SessionId {
     /// The storage key: `prefix` followed by the hex SHA-256 of the id. A Redis dump,
     /// `MONITOR` or `SCAN` shows these, never a usable token.
     pub fn storage_key(&self, prefix: &str) -> String {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let digest = Sha256::digest(self.0);
         let mut key = String::with_capacity(prefix.len() + 64);
         key.push_str(prefix);
-        for byte in digest {
-            key.push(char::from(HEX[usize::from(byte >> 4)]));
-            key.push(char::from(HEX[usize::from(byte & 0xf)]));
-        }
+        crate::token::push_sha256_hex(&mut key, &self.0);
         key
     }
 }

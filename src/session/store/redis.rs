@@ -16,7 +16,7 @@ use deadpool_redis::redis::{
 };
 
 use super::{Changes, Clock, Expiry, Record, SessionStore, StoreError};
-use crate::redis_pool::{RedisPool, RedisPoolError, is_dropped};
+use crate::redis_pool::{RedisPool, RedisPoolError};
 use crate::session::SessionId;
 
 /// Field holding the creation time. Starts with NUL so no session key can clash with it.
@@ -136,35 +136,27 @@ impl RedisStore {
         self.send(Request::One(&build("EVALSHA", &script.sha1)), Some(&eval)).await
     }
 
-    /// Sends `cmd` (then `on_noscript`, if Redis does not know the script). A command that
-    /// fails on a dropped connection is sent once more on a new one: each command here
-    /// gives the same result when run twice, except that a repeated create or rename
-    /// reports a collision, which is an error either way.
+    /// Sends `request` in one round trip (then `on_noscript`, if Redis does not know the
+    /// script). A connection found dropped is replaced and the request sent again by the
+    /// pool: each request here gives the same result when run twice, except that a repeated
+    /// create or rename reports a collision, which is an error either way.
     async fn send<T: FromRedisValue>(
         &self,
         request: Request<'_>,
         on_noscript: Option<&(dyn Fn() -> Cmd + Sync)>,
     ) -> Result<T, StoreError> {
-        let mut retried = false;
-        loop {
-            let mut conn = self.pool.get().await.map_err(unavailable)?;
-            let first = match request {
-                Request::One(cmd) => cmd.query_async(&mut conn).await,
-                Request::Pipelined(pipe) => pipe.query_async(&mut conn).await,
-            };
-            let sent = match (first, on_noscript) {
-                (Err(e), Some(eval))
-                    if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) =>
-                {
-                    eval().query_async(&mut conn).await
-                }
-                (other, _) => other,
-            };
-            match sent {
-                Err(e) if !retried && is_dropped(&e) => retried = true,
-                other => return other.map_err(redis_down),
+        let mut conn = self.pool.get().await.map_err(unavailable)?;
+        let first = match request {
+            Request::One(cmd) => cmd.query_async(&mut conn).await,
+            Request::Pipelined(pipe) => pipe.query_async(&mut conn).await,
+        };
+        let sent = match (first, on_noscript) {
+            (Err(e), Some(eval)) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                eval().query_async(&mut conn).await
             }
-        }
+            (other, _) => other,
+        };
+        sent.map_err(redis_down)
     }
 }
 

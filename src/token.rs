@@ -1,0 +1,64 @@
+//! Secrets and the names they are stored under: 256-bit tokens from the OS CSPRNG in
+//! base64url, and lowercase hex SHA-256 digests, so that storage never holds a usable
+//! secret (session ids, CSRF tokens, authorization codes, access tokens).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+/// 256 bits from the OS CSPRNG, base64url without padding (43 characters).
+///
+/// # Errors
+/// When the OS random source fails; no token is ever made from a weaker source.
+pub fn random_token() -> Result<String, getrandom::Error> {
+    Ok(URL_SAFE_NO_PAD.encode(random_bytes()?))
+}
+
+/// 32 bytes from the OS CSPRNG.
+///
+/// # Errors
+/// When the OS random source fails.
+pub fn random_bytes() -> Result<[u8; 32], getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Appends the lowercase hex SHA-256 of `data` to `out`.
+pub fn push_sha256_hex(out: &mut String, data: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(64);
+    for byte in Sha256::digest(data) {
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+}
+
+/// The lowercase hex SHA-256 of `data`.
+pub fn sha256_hex(data: &[u8]) -> String {
+    let mut out = String::with_capacity(64);
+    push_sha256_hex(&mut out, data);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_digest_is_the_sha256_of_the_input_in_lowercase_hex() {
+        let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        assert_eq!(sha256_hex(b""), empty);
+        let mut prefixed = String::from("p:");
+        push_sha256_hex(&mut prefixed, b"");
+        assert_eq!(prefixed, format!("p:{empty}"));
+    }
+
+    #[test]
+    fn tokens_are_43_base64url_characters_and_differ() {
+        let (a, b) = (random_token().unwrap(), random_token().unwrap());
+        assert_eq!(a.len(), 43);
+        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        assert_ne!(a, b);
+    }
+}
