@@ -123,3 +123,34 @@ async fn after_a_redis_restart_the_first_request_already_succeeds() {
     let res = client.get("/api/counter").dispatch().await;
     assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 2 }));
 }
+
+#[rocket::async_test]
+async fn a_restart_retires_every_pooled_connection_without_failing_a_command() {
+    use deadpool_redis::redis;
+    use rocket_redis_sessions::redis_pool::{RedisPool, RedisPoolConfig};
+
+    let mut server = RedisServer::start();
+    let config = RedisPoolConfig {
+        url: server.url(),
+        max_connections: 4,
+        connect_timeout: 1,
+        response_timeout_ms: 500,
+    };
+    let pool = RedisPool::new(&config).expect("a pool");
+    // Four checkouts at once, before any connection exists: four connections.
+    let handles = rocket::futures::future::join_all((0..4).map(|_| pool.get())).await;
+    for handle in handles {
+        let mut conn = handle.expect("a connection");
+        let pong: String = redis::cmd("PING").query_async(&mut conn).await.unwrap();
+        assert_eq!(pong, "PONG");
+    }
+
+    // Every one of them is now dead; none may fail a command.
+    server.stop();
+    server.restart();
+    for n in 0..6 {
+        let mut conn = pool.get().await.expect("a connection");
+        let pong: Result<String, _> = redis::cmd("PING").query_async(&mut conn).await;
+        assert_eq!(pong.expect("no command fails after the restart"), "PONG", "command {n}");
+    }
+}
