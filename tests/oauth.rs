@@ -142,6 +142,8 @@ async fn the_round_trip_signs_in_returns_to_the_page_and_rotates_the_session_id(
         pending.as_object().unwrap().keys().filter(|k| k.starts_with("_oauth_flow:")).collect();
     assert_eq!(flows.len(), 1, "the state and verifier wait in the session: {pending}");
     let before = b.cookie().expect("a session cookie");
+    let page = page_text(b.get("/").await, StatusCode::OK).await;
+    let token_before = input_value(&page, "csrf_token");
 
     let back = b.consent(&authorize, "approve", "Grace Hopper").await;
     let res = b.get(&back).await;
@@ -154,6 +156,7 @@ async fn the_round_trip_signs_in_returns_to_the_page_and_rotates_the_session_id(
     let page = page_text(b.get("/oauth").await, StatusCode::OK).await;
     assert!(page.contains("Signed in as <strong>Grace Hopper</strong>"), "{page}");
     assert!(page.contains("Signed in as Grace Hopper with Demo provider"), "the flash: {page}");
+    assert_ne!(input_value(&page, "csrf_token"), token_before, "a new CSRF token too");
     let data = b.session().await;
     assert!(!data.as_object().unwrap().keys().any(|k| k.starts_with("_oauth_flow:")), "{data}");
 }
