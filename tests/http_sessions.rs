@@ -321,7 +321,8 @@ async fn a_session_past_its_absolute_lifetime_comes_back_empty_and_is_deleted() 
     let key = ctx.key_of(&id);
     // Created two days ago: past the 24 h lifetime however recently it was used.
     let two_days_ago = common::now_ms() - 2 * 86_400_000;
-    let age = redis::cmd("HSET").arg(&key).arg("\0created").arg(two_days_ago).to_owned();
+    let meta = format!("1:{two_days_ago}");
+    let age = redis::cmd("HSET").arg(&key).arg("\0meta").arg(meta).to_owned();
     let _: () = test_redis::query(&ctx.url, &age).await;
 
     let res = client.get("/api/counter").cookie(with_cookie(&id)).dispatch().await;

@@ -245,8 +245,12 @@ async fn apply(store: &dyn SessionStore, commit: Commit) -> Result<bool, StoreEr
     let alive = match commit {
         Commit::Nothing => true,
         Commit::Create { id, record } => store.create(&id, &record).await.map(|()| true)?,
-        Commit::Update { id, changes } => store.update(&id, &changes).await?,
-        Commit::Renew { old, new, changes } => store.renew(&old, &new, &changes).await?,
+        Commit::Update { id, created_ms, changes } => {
+            store.update(&id, created_ms, &changes).await?
+        }
+        Commit::Renew { old, new, created_ms, changes } => {
+            store.renew(&old, &new, created_ms, &changes).await?
+        }
         Commit::Delete { id } => store.delete(&id).await.map(|()| true)?,
         Commit::Replace { old, id, record } => {
             store.replace(&old, &id, &record).await.map(|()| true)?

@@ -215,44 +215,36 @@ impl Session<'_> {
 
     /// The keys, sorted.
     pub fn keys(&self) -> Vec<String> {
-        let mut keys: Vec<String> = self.lock().fields().keys().cloned().collect();
-        keys.sort_unstable();
-        keys
+        self.lock().fields().keys().cloned().collect()
     }
 
     /// Every key with its value, sorted by key.
     pub fn entries(&self) -> Vec<(String, serde_json::Value)> {
         let state = self.lock();
-        let mut entries: Vec<(String, serde_json::Value)> = state
-            .fields()
-            .iter()
-            .filter_map(|(k, v)| Some((k.clone(), serde_json::from_str(v).ok()?)))
-            .collect();
-        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        entries
+        let entries = state.fields().iter();
+        entries.filter_map(|(k, v)| Some((k.clone(), serde_json::from_str(v).ok()?))).collect()
     }
 
     /// The whole session as one JSON object text, keys sorted.
     pub fn to_json(&self) -> String {
         let state = self.lock();
-        let mut fields: Vec<(&String, &String)> = state.fields().iter().collect();
-        fields.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let mut out = String::with_capacity(
-            2 + fields.iter().map(|(k, v)| k.len() + v.len() + 4).sum::<usize>(),
-        );
-        out.push('{');
-        for (i, (key, value)) in fields.into_iter().enumerate() {
+        let fields = state.fields();
+        let size = fields.iter().map(|(k, v)| k.len() + v.len() + 4).sum::<usize>();
+        let mut out = Vec::with_capacity(2 + size);
+        out.push(b'{');
+        for (i, (key, value)) in fields.iter().enumerate() {
             if i > 0 {
-                out.push(',');
+                out.push(b',');
             }
-            // A String always serializes; its JSON form is the escaped, quoted key.
-            out.push_str(&serde_json::to_string(key).unwrap_or_default());
-            out.push(':');
+            // The key as a JSON string; writing a `String` into a `Vec` cannot fail.
+            let _ = serde_json::to_writer(&mut out, key);
+            out.push(b':');
             // Stored values were checked to be JSON when loaded or inserted.
-            out.push_str(value);
+            out.extend_from_slice(value.as_bytes());
         }
-        out.push('}');
-        out
+        out.push(b'}');
+        // Only UTF-8 went in.
+        String::from_utf8(out).unwrap_or_default()
     }
 }
 

@@ -35,10 +35,11 @@ pub enum Commit {
     Nothing,
     /// Create a new session.
     Create { id: SessionId, record: Record },
-    /// Write the changed fields of an existing session, if it still exists.
-    Update { id: SessionId, changes: Changes },
-    /// Move an existing session to a new id with its changes.
-    Renew { old: SessionId, new: SessionId, changes: Changes },
+    /// Write the changed fields of an existing session (created at `created_ms`), if it
+    /// still exists.
+    Update { id: SessionId, created_ms: u64, changes: Changes },
+    /// Move an existing session (created at `created_ms`) to a new id with its changes.
+    Renew { old: SessionId, new: SessionId, created_ms: u64, changes: Changes },
     /// Delete a session.
     Delete { id: SessionId },
     /// Delete a destroyed session and create its successor (sign-out with a flash message).
@@ -220,11 +221,13 @@ impl State {
         match (self.status, self.stored, self.id, self.purge) {
             (Status::Unchanged, ..) => (Commit::Nothing, CookieChange::Keep),
             (Status::Changed, Some(id), ..) => {
-                (Commit::Update { id, changes: self.changes }, CookieChange::Keep)
+                let (created_ms, changes) = (self.created_ms, self.changes);
+                (Commit::Update { id, created_ms, changes }, CookieChange::Keep)
             }
             (Status::Renewed, Some(old), Some(new), _) => {
                 let cookie = CookieChange::Set(new.clone());
-                (Commit::Renew { old, new, changes: self.changes }, cookie)
+                let (created_ms, changes) = (self.created_ms, self.changes);
+                (Commit::Renew { old, new, created_ms, changes }, cookie)
             }
             (Status::New, _, Some(id), purge) if !self.fields.is_empty() => {
                 let record = record(self.fields);

@@ -36,7 +36,7 @@ fn a_change_commits_only_the_changed_fields_and_keeps_the_cookie() {
     let mut changes = Changes::new();
     changes.insert("b".into(), Some("2".into()));
     changes.insert("a".into(), None);
-    assert_eq!(state.into_commit(), (Commit::Update { id, changes }, CookieChange::Keep));
+    assert_eq!(state.into_commit(), (Commit::Update { id, created_ms: 5, changes }, CookieChange::Keep));
 }
 
 #[test]
@@ -77,8 +77,9 @@ fn cycling_the_id_moves_the_data_to_a_new_cookie() {
     state.cycle_id(mint).unwrap();
     assert_eq!(state.status(), Status::Renewed);
     match state.into_commit() {
-        (Commit::Renew { old: o, new, changes }, CookieChange::Set(cookie)) => {
+        (Commit::Renew { old: o, new, created_ms, changes }, CookieChange::Set(cookie)) => {
             assert_eq!(o, old);
+            assert_eq!(created_ms, 5);
             assert_ne!(new, old);
             assert_eq!(new, cookie);
             assert!(changes.is_empty());
@@ -134,5 +135,5 @@ fn clear_removes_every_key_but_keeps_the_session() {
     assert!(state.exists());
     let mut changes = Changes::new();
     changes.insert("a".into(), None);
-    assert_eq!(state.into_commit(), (Commit::Update { id, changes }, CookieChange::Keep));
+    assert_eq!(state.into_commit(), (Commit::Update { id, created_ms: 5, changes }, CookieChange::Keep));
 }

@@ -119,7 +119,12 @@ impl SessionStore for MemoryStore {
         Ok(())
     }
 
-    async fn update(&self, id: &SessionId, changes: &Changes) -> Result<bool, StoreError> {
+    async fn update(
+        &self,
+        id: &SessionId,
+        _created_ms: u64,
+        changes: &Changes,
+    ) -> Result<bool, StoreError> {
         let now = self.clock.now_ms();
         let mut inner = self.lock();
         match self.touch(&mut inner, id, now) {
@@ -135,6 +140,7 @@ impl SessionStore for MemoryStore {
         &self,
         old: &SessionId,
         new: &SessionId,
+        _created_ms: u64,
         changes: &Changes,
     ) -> Result<bool, StoreError> {
         let now = self.clock.now_ms();

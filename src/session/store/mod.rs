@@ -9,7 +9,7 @@
 mod memory;
 mod redis;
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -17,11 +17,12 @@ pub use self::memory::MemoryStore;
 pub use self::redis::RedisStore;
 use super::SessionId;
 
-/// A session's data: field name to JSON text.
-pub type Fields = HashMap<String, String>;
+/// A session's data: field name to JSON text, in key order. Sessions hold a handful of
+/// keys: a sorted map needs no hashing and lists them in a stable order.
+pub type Fields = BTreeMap<String, String>;
 
 /// Changed fields: `Some(json)` sets a field, `None` removes it.
-pub type Changes = HashMap<String, Option<String>>;
+pub type Changes = BTreeMap<String, Option<String>>;
 
 /// What a store holds for one session.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -105,7 +106,9 @@ pub enum StoreError {
 ///   taken: it never overwrites.
 /// - `update` applies `changes` and starts the idle timeout again, **only if the record
 ///   still exists**; it returns `false` (and writes nothing) when the record is gone, so a
-///   request that outlives a logout can never bring the session back.
+///   request that outlives a logout can never bring the session back. `created_ms` is the
+///   creation time `load` returned for the record (it never changes), so a store need not
+///   read it again to enforce the absolute lifetime.
 /// - `renew` moves the record from `old` to `new`, applying `changes`, so the data stays
 ///   and `old` stops working. `false` when `old` is gone; [`StoreError::Collision`] when
 ///   `new` is taken.
@@ -129,13 +132,18 @@ pub trait SessionStore: Send + Sync + 'static {
     /// [`StoreError::Collision`] when `id` exists, [`StoreError::Unavailable`] otherwise.
     async fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError>;
 
-    /// Applies `changes` to the record of `id` if it still exists.
+    /// Applies `changes` to the record of `id`, created at `created_ms`, if it still exists.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] when the backend fails.
-    async fn update(&self, id: &SessionId, changes: &Changes) -> Result<bool, StoreError>;
+    async fn update(
+        &self,
+        id: &SessionId,
+        created_ms: u64,
+        changes: &Changes,
+    ) -> Result<bool, StoreError>;
 
-    /// Moves the record of `old` to `new` and applies `changes`.
+    /// Moves the record of `old`, created at `created_ms`, to `new` and applies `changes`.
     ///
     /// # Errors
     /// [`StoreError::Collision`] when `new` exists, [`StoreError::Unavailable`] otherwise.
@@ -143,6 +151,7 @@ pub trait SessionStore: Send + Sync + 'static {
         &self,
         old: &SessionId,
         new: &SessionId,
+        created_ms: u64,
         changes: &Changes,
     ) -> Result<bool, StoreError>;
 

@@ -2,10 +2,11 @@
 //!
 //! ```text
 //! {prefix}{sha256hex(id)}  HASH  TTL = min(idle, time left before the absolute deadline)
-//!   "\0created"  creation time, ms since the Unix epoch
-//!   "\0version"  layout version, "1"
-//!   "<key>"      JSON text of each session value
+//!   "\0meta"  "1:<creation time, ms since the Unix epoch>" (layout version 1)
+//!   "<key>"   JSON text of each session value
 //! ```
+//! The layout version and the creation time share one field: every field is a value that
+//! Redis sends and the client parses on each load.
 //! Every operation is one round trip: a load is `HGETALL` + `PEXPIRE` pipelined (plus a
 //! `PEXPIRE` cut to the absolute deadline in a session's last idle period); creates and
 //! saves, which must check and write in one step, are Lua scripts sent by `EVALSHA` (with
@@ -19,11 +20,11 @@ use super::{Changes, Clock, Expiry, Record, SessionStore, StoreError};
 use crate::redis_pool::{RedisPool, RedisPoolError};
 use crate::session::SessionId;
 
-/// Field holding the creation time. Starts with NUL so no session key can clash with it.
-pub(crate) const CREATED_FIELD: &str = "\0created";
-/// Field holding the layout version.
-pub(crate) const VERSION_FIELD: &str = "\0version";
-const VERSION: &str = "1";
+/// Field holding the layout version and the creation time. Starts with NUL so no session
+/// key can clash with it.
+pub(crate) const META_FIELD: &str = "\0meta";
+/// What the meta field's value starts with in this layout, before the creation time.
+const META_V1: &str = "1:";
 
 /// Sessions in Redis, through a [`RedisPool`].
 #[derive(Debug, Clone)]
@@ -99,8 +100,7 @@ impl RedisStore {
         let ttl = self.expiry.ttl_ms(record.created_ms, self.clock.now_ms()).unwrap_or(1);
         let value = self
             .run(&self.scripts.create, &keys, |cmd| {
-                cmd.arg(ttl).arg(CREATED_FIELD).arg(record.created_ms);
-                cmd.arg(VERSION_FIELD).arg(VERSION);
+                cmd.arg(ttl).arg(META_FIELD).arg(format!("{META_V1}{}", record.created_ms));
                 for (field, value) in &record.fields {
                     cmd.arg(field).arg(value);
                 }
@@ -112,10 +112,34 @@ impl RedisStore {
         }
     }
 
-    fn expiry_args(&self, cmd: &mut Cmd) {
-        cmd.arg(self.clock.now_ms())
-            .arg(super::millis(self.expiry.idle))
-            .arg(super::millis(self.expiry.absolute));
+    /// Saves `changes` to the session at `key` (moving it to `new_key`, if given) if it
+    /// still exists: the save script's answer, or `0` without a round trip when the
+    /// session has passed its absolute deadline (it is then deleted).
+    async fn save(
+        &self,
+        key: &str,
+        new_key: Option<&str>,
+        created_ms: u64,
+        changes: &Changes,
+    ) -> Result<i64, StoreError> {
+        let Some(ttl) = self.expiry.ttl_ms(created_ms, self.clock.now_ms()) else {
+            // The deadline passed while the request ran: the session ends here.
+            self.unlink(key).await?;
+            return Ok(0);
+        };
+        let keys: Vec<&str> = std::iter::once(key).chain(new_key).collect();
+        let value = self
+            .run(&self.scripts.save, &keys, |cmd| {
+                cmd.arg(ttl);
+                push_changes(cmd, changes);
+            })
+            .await?;
+        Ok(as_int(&value).unwrap_or(0))
+    }
+
+    async fn unlink(&self, key: &str) -> Result<(), StoreError> {
+        let unlink = redis::cmd("UNLINK").arg(key).to_owned();
+        self.send::<i64>(Request::One(&unlink), None).await.map(drop)
     }
 
     /// Runs `script` with `EVALSHA`; if the server does not know it yet, once more with
@@ -183,10 +207,10 @@ fn push_changes(cmd: &mut Cmd, changes: &Changes) {
     }
 }
 
-/// Reads the flat `HGETALL` array the load script returns. `None` for a missing session
-/// and for a hash we cannot read as one of ours (no creation time, unknown version): such
-/// a hash is left untouched in Redis and the visitor gets a fresh session. A field whose
-/// value is not JSON is left out (and kept in Redis) with a warning.
+/// Reads the flat `HGETALL` array of a load. `None` for a missing session and for a hash
+/// we cannot read as one of ours (no meta field, another layout version): such a hash is
+/// left untouched in Redis and the visitor gets a fresh session. A field whose value is not
+/// JSON is left out (and kept in Redis) with a warning.
 fn decode_hash(value: Value, key: &str) -> Option<Record> {
     let items = match value {
         Value::Array(items) => items,
@@ -194,7 +218,6 @@ fn decode_hash(value: Value, key: &str) -> Option<Record> {
     };
     let mut record = Record::default();
     let mut created = None;
-    let mut version = None;
     let mut pairs = items.into_iter();
     while let (Some(field), Some(value)) = (pairs.next(), pairs.next()) {
         let (Value::BulkString(field), Value::BulkString(value)) = (field, value) else {
@@ -205,20 +228,19 @@ fn decode_hash(value: Value, key: &str) -> Option<Record> {
             continue;
         };
         match field.as_str() {
-            CREATED_FIELD => created = value.parse::<u64>().ok(),
-            VERSION_FIELD => version = Some(value),
+            META_FIELD => created = value.strip_prefix(META_V1).and_then(|t| t.parse().ok()),
             _ if serde_json::from_str::<&serde_json::value::RawValue>(&value).is_ok() => {
                 record.fields.insert(field, value);
             }
             _ => rocket::warn!("session {key}: field {field:?} is not JSON and was skipped"),
         }
     }
-    match (created, version.as_deref()) {
-        (Some(created_ms), Some(VERSION)) => {
+    match created {
+        Some(created_ms) => {
             record.created_ms = created_ms;
             Some(record)
         }
-        _ => {
+        None => {
             rocket::warn!("session {key}: not a readable session hash; starting a new one");
             None
         }
@@ -243,9 +265,9 @@ impl SessionStore for RedisStore {
         // on a missing key does nothing, so a load never creates anything.
         let key = self.key(id);
         let idle = super::millis(self.expiry.idle);
-        let mut pipe = redis::pipe();
-        pipe.cmd("HGETALL").arg(&key).cmd("PEXPIRE").arg(&key).arg(idle).ignore();
-        let (hash,): (Value,) = self.send(Request::Pipelined(&pipe), None).await?;
+        let mut pipe = redis::Pipeline::with_capacity(2);
+        pipe.cmd("HGETALL").arg(&key).cmd("PEXPIRE").arg(&key).arg(idle);
+        let (hash, _): (Value, Value) = self.send(Request::Pipelined(&pipe), None).await?;
         let Some(record) = decode_hash(hash, &key) else { return Ok(None) };
         match self.expiry.ttl_ms(record.created_ms, self.clock.now_ms()) {
             None => {
@@ -277,39 +299,32 @@ impl SessionStore for RedisStore {
         self.create_replacing(id, record, Some(old)).await
     }
 
-    async fn update(&self, id: &SessionId, changes: &Changes) -> Result<bool, StoreError> {
-        let key = self.key(id);
-        let value = self
-            .run(&self.scripts.save, &[&key], |cmd| {
-                self.expiry_args(cmd);
-                push_changes(cmd, changes);
-            })
-            .await?;
-        Ok(as_int(&value) == Some(1))
+    async fn update(
+        &self,
+        id: &SessionId,
+        created_ms: u64,
+        changes: &Changes,
+    ) -> Result<bool, StoreError> {
+        let saved = self.save(&self.key(id), None, created_ms, changes).await?;
+        Ok(saved == 1)
     }
 
     async fn renew(
         &self,
         old: &SessionId,
         new: &SessionId,
+        created_ms: u64,
         changes: &Changes,
     ) -> Result<bool, StoreError> {
-        let (old_key, new_key) = (self.key(old), self.key(new));
-        let value = self
-            .run(&self.scripts.save, &[&old_key, &new_key], |cmd| {
-                self.expiry_args(cmd);
-                push_changes(cmd, changes);
-            })
-            .await?;
-        match as_int(&value) {
-            Some(-1) => Err(StoreError::Collision),
-            n => Ok(n == Some(1)),
+        let new_key = self.key(new);
+        match self.save(&self.key(old), Some(&new_key), created_ms, changes).await? {
+            -1 => Err(StoreError::Collision),
+            saved => Ok(saved == 1),
         }
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        let unlink = redis::cmd("UNLINK").arg(self.key(id)).to_owned();
-        self.send::<i64>(Request::One(&unlink), None).await.map(drop)
+        self.unlink(&self.key(id)).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
