@@ -132,7 +132,8 @@ async fn update_never_recreates_a_deleted_session<S: SessionStore>(h: Harness<S>
 async fn renew_moves_the_data_and_retires_the_old_id<S: SessionStore>(h: Harness<S>) {
     let (old, new) = (id(), id());
     h.store.create(&old, &record(&[("a", "1"), ("b", "2")])).await.unwrap();
-    let moved = h.store.renew(&old, &new, START_MS, &changes(&[("b", None), ("c", Some("3"))])).await;
+    let moved =
+        h.store.renew(&old, &new, START_MS, &changes(&[("b", None), ("c", Some("3"))])).await;
     assert!(moved.unwrap());
     assert_eq!(h.store.load(&old).await.unwrap(), None);
     let renewed = h.store.load(&new).await.unwrap().expect("the new id holds the session");

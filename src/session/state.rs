@@ -10,6 +10,8 @@
 //! Nothing here does I/O or touches cookies. [`State::into_commit`] says what to write and
 //! what the visitor's cookie must become once that write has succeeded.
 
+use std::collections::BTreeSet;
+
 use super::SessionId;
 use super::store::{Changes, Fields, Record};
 
@@ -71,7 +73,8 @@ pub struct State {
     client_cookie: bool,
     created_ms: u64,
     fields: Fields,
-    changes: Changes,
+    /// Keys set or removed since the load; their values are taken from `fields` at commit.
+    changed: BTreeSet<String>,
 }
 
 impl State {
@@ -85,7 +88,7 @@ impl State {
             client_cookie: true,
             created_ms: record.created_ms,
             fields: record.fields,
-            changes: Changes::new(),
+            changed: BTreeSet::new(),
         }
     }
 
@@ -101,7 +104,7 @@ impl State {
             client_cookie,
             created_ms: now_ms,
             fields: Fields::new(),
-            changes: Changes::new(),
+            changed: BTreeSet::new(),
         }
     }
 
@@ -142,18 +145,31 @@ impl State {
             return Ok(());
         }
         self.mark_written(now_ms, mint)?;
-        self.changes.insert(key.to_owned(), Some(value.clone()));
-        self.fields.insert(key.to_owned(), value);
+        match self.fields.get_mut(key) {
+            Some(old) => *old = value,
+            None => {
+                self.fields.insert(key.to_owned(), value);
+            }
+        }
+        self.mark_changed(key);
         Ok(())
+    }
+
+    /// Notes `key` for the commit of a stored session (a new one is written whole).
+    fn mark_changed(&mut self, key: &str) {
+        let stored = matches!(self.status, Status::Changed | Status::Renewed);
+        if stored && !self.changed.contains(key) {
+            self.changed.insert(key.to_owned());
+        }
     }
 
     /// Removes `key`; returns its JSON text if it was there.
     pub fn remove(&mut self, key: &str) -> Option<String> {
         let old = self.fields.remove(key)?;
-        self.changes.insert(key.to_owned(), None);
         if self.status == Status::Unchanged {
             self.status = Status::Changed;
         }
+        self.mark_changed(key);
         Some(old)
     }
 
@@ -185,7 +201,7 @@ impl State {
             self.purge = Some(stored);
         }
         self.fields.clear();
-        self.changes.clear();
+        self.changed.clear();
         self.id = None;
         self.status = match self.purge {
             Some(_) => Status::Purged,
@@ -211,9 +227,23 @@ impl State {
         Ok(())
     }
 
+    /// The changed keys with their new values (`None`: removed), moved out of `fields`.
+    fn take_changes(&mut self) -> Changes {
+        let changed = std::mem::take(&mut self.changed);
+        let value = |fields: &mut Fields, key: String| match fields.remove_entry(&key) {
+            Some((key, value)) => (key, Some(value)),
+            None => (key, None),
+        };
+        changed.into_iter().map(|key| value(&mut self.fields, key)).collect()
+    }
+
     /// What to write, and what the visitor's cookie must become once it is written.
-    pub fn into_commit(self) -> (Commit, CookieChange) {
-        let record = |fields| Record { created_ms: self.created_ms, fields };
+    pub fn into_commit(mut self) -> (Commit, CookieChange) {
+        let changes = match self.status {
+            Status::Changed | Status::Renewed => self.take_changes(),
+            Status::Unchanged | Status::New | Status::Purged => Changes::new(),
+        };
+        let created_ms = self.created_ms;
         let stale = match self.client_cookie {
             true => CookieChange::Remove,
             false => CookieChange::Keep,
@@ -221,16 +251,14 @@ impl State {
         match (self.status, self.stored, self.id, self.purge) {
             (Status::Unchanged, ..) => (Commit::Nothing, CookieChange::Keep),
             (Status::Changed, Some(id), ..) => {
-                let (created_ms, changes) = (self.created_ms, self.changes);
                 (Commit::Update { id, created_ms, changes }, CookieChange::Keep)
             }
             (Status::Renewed, Some(old), Some(new), _) => {
                 let cookie = CookieChange::Set(new.clone());
-                let (created_ms, changes) = (self.created_ms, self.changes);
                 (Commit::Renew { old, new, created_ms, changes }, cookie)
             }
             (Status::New, _, Some(id), purge) if !self.fields.is_empty() => {
-                let record = record(self.fields);
+                let record = Record { created_ms, fields: self.fields };
                 let cookie = CookieChange::Set(id.clone());
                 match purge {
                     Some(old) => (Commit::Replace { old, id, record }, cookie),

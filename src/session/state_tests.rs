@@ -36,7 +36,10 @@ fn a_change_commits_only_the_changed_fields_and_keeps_the_cookie() {
     let mut changes = Changes::new();
     changes.insert("b".into(), Some("2".into()));
     changes.insert("a".into(), None);
-    assert_eq!(state.into_commit(), (Commit::Update { id, created_ms: 5, changes }, CookieChange::Keep));
+    assert_eq!(
+        state.into_commit(),
+        (Commit::Update { id, created_ms: 5, changes }, CookieChange::Keep)
+    );
 }
 
 #[test]
@@ -135,5 +138,8 @@ fn clear_removes_every_key_but_keeps_the_session() {
     assert!(state.exists());
     let mut changes = Changes::new();
     changes.insert("a".into(), None);
-    assert_eq!(state.into_commit(), (Commit::Update { id, created_ms: 5, changes }, CookieChange::Keep));
+    assert_eq!(
+        state.into_commit(),
+        (Commit::Update { id, created_ms: 5, changes }, CookieChange::Keep)
+    );
 }

@@ -98,8 +98,10 @@ impl RedisStore {
         let old_key = old.map(|old| self.key(old));
         let keys: Vec<&str> = std::iter::once(key.as_str()).chain(old_key.as_deref()).collect();
         let ttl = self.expiry.ttl_ms(record.created_ms, self.clock.now_ms()).unwrap_or(1);
+        let size = record.fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+        let extra = (3 + 2 * record.fields.len(), 64 + size);
         let value = self
-            .run(&self.scripts.create, &keys, |cmd| {
+            .run(&self.scripts.create, &keys, extra, |cmd| {
                 cmd.arg(ttl).arg(META_FIELD).arg(format!("{META_V1}{}", record.created_ms));
                 for (field, value) in &record.fields {
                     cmd.arg(field).arg(value);
@@ -128,8 +130,10 @@ impl RedisStore {
             return Ok(0);
         };
         let keys: Vec<&str> = std::iter::once(key).chain(new_key).collect();
+        let size = changes.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, String::len));
+        let extra = (2 + 2 * changes.len(), 24 + size.sum::<usize>());
         let value = self
-            .run(&self.scripts.save, &keys, |cmd| {
+            .run(&self.scripts.save, &keys, extra, |cmd| {
                 cmd.arg(ttl);
                 push_changes(cmd, changes);
             })
@@ -143,15 +147,18 @@ impl RedisStore {
     }
 
     /// Runs `script` with `EVALSHA`; if the server does not know it yet, once more with
-    /// `EVAL`, which also caches it there.
+    /// `EVAL`, which also caches it there. `extra` is the number and total size of the
+    /// arguments `args` adds.
     async fn run(
         &self,
         script: &Lua,
         keys: &[&str],
+        extra: (usize, usize),
         args: impl Fn(&mut Cmd) + Sync,
     ) -> Result<Value, StoreError> {
         let build = |verb: &str, body: &str| {
-            let mut cmd = redis::cmd(verb);
+            let key_bytes: usize = keys.iter().map(|k| k.len()).sum();
+            let mut cmd = command(verb, 2 + keys.len() + extra.0, body.len() + key_bytes + extra.1);
             cmd.arg(body).arg(keys.len()).arg(keys);
             args(&mut cmd);
             cmd
@@ -182,6 +189,14 @@ impl RedisStore {
         };
         sent.map_err(redis_down)
     }
+}
+
+/// A command `name` with room for `args` more arguments of `bytes` bytes in all: built
+/// on every request, so its buffers are sized once instead of grown.
+fn command(name: &str, args: usize, bytes: usize) -> Cmd {
+    let mut cmd = Cmd::with_capacity(args + 1, name.len() + bytes + 16 * (args + 1));
+    cmd.arg(name);
+    cmd
 }
 
 fn unavailable(e: RedisPoolError) -> StoreError {
@@ -265,8 +280,12 @@ impl SessionStore for RedisStore {
         // on a missing key does nothing, so a load never creates anything.
         let key = self.key(id);
         let idle = super::millis(self.expiry.idle);
+        let (mut read, mut touch) =
+            (command("HGETALL", 1, key.len()), command("PEXPIRE", 2, key.len()));
+        read.arg(&key);
+        touch.arg(&key).arg(idle);
         let mut pipe = redis::Pipeline::with_capacity(2);
-        pipe.cmd("HGETALL").arg(&key).cmd("PEXPIRE").arg(&key).arg(idle);
+        pipe.add_command(read).add_command(touch);
         let (hash, _): (Value, Value) = self.send(Request::Pipelined(&pipe), None).await?;
         let Some(record) = decode_hash(hash, &key) else { return Ok(None) };
         match self.expiry.ttl_ms(record.created_ms, self.clock.now_ms()) {
