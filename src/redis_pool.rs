@@ -324,16 +324,42 @@ impl PooledConnection {
         self.note(&result);
         result
     }
+
+    /// Sends `cmd` and returns Redis's reply as it came (an error reply is a
+    /// `Value::ServerError`), resending once on a fresh connection as described above.
+    /// What `redis::Cmd::query_async` does through [`ConnectionLike`], without boxing a
+    /// future per command.
+    pub async fn send_command(&mut self, cmd: &Cmd) -> RedisResult<Value> {
+        match self.send_one(cmd).await {
+            Err(e) if is_dropped(&e) && self.reconnect().await => self.send_one(cmd).await,
+            result => result,
+        }
+    }
+
+    /// Sends every command of `pipe` in one round trip; their replies, as
+    /// [`PooledConnection::send_command`] does for one.
+    pub async fn send_pipeline(&mut self, pipe: &Pipeline) -> RedisResult<Vec<Value>> {
+        self.send_commands(pipe, 0, pipe.len()).await
+    }
+
+    async fn send_commands(
+        &mut self,
+        pipe: &Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisResult<Vec<Value>> {
+        match self.send_many(pipe, offset, count).await {
+            Err(e) if is_dropped(&e) && self.reconnect().await => {
+                self.send_many(pipe, offset, count).await
+            }
+            result => result,
+        }
+    }
 }
 
 impl ConnectionLike for PooledConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        Box::pin(async move {
-            match self.send_one(cmd).await {
-                Err(e) if is_dropped(&e) && self.reconnect().await => self.send_one(cmd).await,
-                result => result,
-            }
-        })
+        Box::pin(self.send_command(cmd))
     }
 
     fn req_packed_commands<'a>(
@@ -342,14 +368,7 @@ impl ConnectionLike for PooledConnection {
         offset: usize,
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
-        Box::pin(async move {
-            match self.send_many(cmd, offset, count).await {
-                Err(e) if is_dropped(&e) && self.reconnect().await => {
-                    self.send_many(cmd, offset, count).await
-                }
-                result => result,
-            }
-        })
+        Box::pin(self.send_commands(cmd, offset, count))
     }
 
     fn get_db(&self) -> i64 {

@@ -9,10 +9,11 @@ use rocket::http::{ContentType, Cookie, Header, Status as HttpStatus};
 use rocket::{Build, Request, Response, Rocket};
 use rocket_db_pools::Database;
 
+use super::SessionId;
 use super::config::{SessionConfig, StoreKind};
 use super::guard::{Slot, now_ms};
 use super::state::{Commit, CookieChange};
-use super::store::{Expiry, MemoryStore, RedisStore, SessionStore, StoreError, millis};
+use super::store::{Expiry, MemoryStore, Record, RedisStore, SessionStore, StoreError, millis};
 use crate::redis_pool::RedisPool;
 
 /// Builds the response sent instead of the handler's when the session cannot be saved.
@@ -25,6 +26,9 @@ type FetchPool = fn(&Rocket<Build>) -> Option<RedisPool>;
 pub struct SessionLayer {
     config: SessionConfig,
     store: Arc<dyn SessionStore>,
+    /// The same store when it is the built-in Redis one: a request's load and save then
+    /// run as futures of known type, without the trait's boxed futures.
+    redis: Option<Arc<RedisStore>>,
     fallback: bool,
 }
 
@@ -37,6 +41,39 @@ impl SessionLayer {
     /// The store in use.
     pub fn store(&self) -> &dyn SessionStore {
         &*self.store
+    }
+
+    /// Loads the session `id` from the store.
+    pub(crate) async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
+        match &self.redis {
+            Some(redis) => redis.load_now(id).await,
+            None => self.store.load(id).await,
+        }
+    }
+
+    /// Sends `commit` to the store in one operation. `Ok(false)` when the session turned
+    /// out to be gone (ended by another request meanwhile): it is not brought back.
+    async fn apply(&self, commit: Commit) -> Result<bool, StoreError> {
+        let store = &*self.store;
+        let alive = match commit {
+            Commit::Nothing => true,
+            Commit::Create { id, record } => store.create(&id, &record).await.map(|()| true)?,
+            Commit::Update { id, created_ms, changes } => match &self.redis {
+                Some(redis) => redis.update_now(&id, created_ms, &changes).await?,
+                None => store.update(&id, created_ms, &changes).await?,
+            },
+            Commit::Renew { old, new, created_ms, changes } => {
+                store.renew(&old, &new, created_ms, &changes).await?
+            }
+            Commit::Delete { id } => store.delete(&id).await.map(|()| true)?,
+            Commit::Replace { old, id, record } => {
+                store.replace(&old, &id, &record).await.map(|()| true)?
+            }
+        };
+        if !alive {
+            rocket::info!("the session ended during the request; its changes were dropped");
+        }
+        Ok(alive)
     }
 
     /// Whether `store = "auto"` fell back to memory because Redis did not answer at launch.
@@ -125,33 +162,50 @@ impl SessionFairing {
         &self,
         rocket: &Rocket<Build>,
         config: &SessionConfig,
-    ) -> Result<(Arc<dyn SessionStore>, bool), String> {
+    ) -> Result<Chosen, String> {
         let fetch = match &self.source {
-            Source::Store(store) => return Ok((store.clone(), false)),
+            Source::Store(store) => return Ok(Chosen::other(store.clone(), false)),
             Source::Pool(fetch) => fetch,
         };
         let expiry = Expiry { idle: config.idle(), absolute: config.absolute() };
-        let memory = || Arc::new(MemoryStore::new(expiry)) as Arc<dyn SessionStore>;
+        let memory = |fallback| Chosen::other(Arc::new(MemoryStore::new(expiry)), fallback);
         if config.store == StoreKind::Memory {
-            return Ok((memory(), false));
+            return Ok(memory(false));
         }
         let pool =
             fetch(rocket).ok_or("attach the Redis database fairing before SessionFairing")?;
         let redis = Arc::new(RedisStore::new(pool, config.key_prefix.clone(), expiry));
         if config.store == StoreKind::Redis {
-            return Ok((redis, false));
+            return Ok(Chosen::redis(redis));
         }
         match redis.ping().await {
-            Ok(()) => Ok((redis, false)),
+            Ok(()) => Ok(Chosen::redis(redis)),
             Err(e) => {
                 rocket::warn!("sessions: Redis does not answer ({e}).");
                 rocket::warn!(
                     "sessions: store = \"auto\" falls back to MEMORY: sessions will NOT survive \
                      a restart and are not shared between processes."
                 );
-                Ok((memory(), true))
+                Ok(memory(true))
             }
         }
+    }
+}
+
+/// The store picked at ignite.
+struct Chosen {
+    store: Arc<dyn SessionStore>,
+    redis: Option<Arc<RedisStore>>,
+    fallback: bool,
+}
+
+impl Chosen {
+    fn redis(redis: Arc<RedisStore>) -> Self {
+        Self { store: redis.clone(), redis: Some(redis), fallback: false }
+    }
+
+    fn other(store: Arc<dyn SessionStore>, fallback: bool) -> Self {
+        Self { store, redis: None, fallback }
     }
 }
 
@@ -183,7 +237,7 @@ impl Fairing for SessionFairing {
                 return Err(rocket);
             }
         };
-        let (store, fallback) = match self.choose_store(&rocket, &config).await {
+        let Chosen { store, redis, fallback } = match self.choose_store(&rocket, &config).await {
             Ok(chosen) => chosen,
             Err(e) => {
                 rocket::error!("sessions: {e}");
@@ -198,7 +252,7 @@ impl Fairing for SessionFairing {
             config.idle_timeout,
             config.absolute_timeout
         );
-        Ok(rocket.manage(SessionLayer { config, store, fallback }))
+        Ok(rocket.manage(SessionLayer { config, store, redis, fallback }))
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
@@ -210,7 +264,7 @@ impl Fairing for SessionFairing {
         }
         let created_ms = state.created_ms();
         let (commit, cookie) = state.into_commit();
-        let cookie = match apply(layer.store(), commit).await {
+        let cookie = match layer.apply(commit).await {
             Ok(true) => cookie,
             // The session ended (or moved to a new id) in another request meanwhile. The
             // browser may already hold that newer id, so the cookie is left alone: if it
@@ -237,29 +291,6 @@ impl Fairing for SessionFairing {
         strip_session_cookie(res, &layer.config.cookie_name);
         res.adjoin_header(Header::new("Set-Cookie", header.to_string()));
     }
-}
-
-/// Sends `commit` to the store in one operation. `Ok(false)` when the session turned out
-/// to be gone (ended by another request meanwhile): it is not brought back.
-async fn apply(store: &dyn SessionStore, commit: Commit) -> Result<bool, StoreError> {
-    let alive = match commit {
-        Commit::Nothing => true,
-        Commit::Create { id, record } => store.create(&id, &record).await.map(|()| true)?,
-        Commit::Update { id, created_ms, changes } => {
-            store.update(&id, created_ms, &changes).await?
-        }
-        Commit::Renew { old, new, created_ms, changes } => {
-            store.renew(&old, &new, created_ms, &changes).await?
-        }
-        Commit::Delete { id } => store.delete(&id).await.map(|()| true)?,
-        Commit::Replace { old, id, record } => {
-            store.replace(&old, &id, &record).await.map(|()| true)?
-        }
-    };
-    if !alive {
-        rocket::info!("the session ended during the request; its changes were dropped");
-    }
-    Ok(alive)
 }
 
 /// Removes the Set-Cookie headers for the session cookie, keeping every other cookie.

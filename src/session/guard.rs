@@ -76,7 +76,7 @@ async fn load(layer: &SessionLayer, jar: &CookieJar<'_>) -> Option<Mutex<State>>
     let Some(id) = cookie.and_then(|c| SessionId::parse(c.value())) else {
         return Some(Mutex::new(State::fresh(now_ms(), cookie.is_some())));
     };
-    match layer.store().load(&id).await {
+    match layer.load(&id).await {
         Ok(Some(record)) => Some(Mutex::new(State::loaded(id, record))),
         // Unknown, expired or forged: never adopted; the fairing removes the cookie.
         Ok(None) => Some(Mutex::new(State::fresh(now_ms(), true))),

@@ -227,14 +227,16 @@ impl State {
         Ok(())
     }
 
-    /// The changed keys with their new values (`None`: removed), moved out of `fields`.
+    /// The changed keys in order with their new values (`None`: removed), moved out of
+    /// `fields`.
     fn take_changes(&mut self) -> Changes {
         let changed = std::mem::take(&mut self.changed);
-        let value = |fields: &mut Fields, key: String| match fields.remove_entry(&key) {
-            Some((key, value)) => (key, Some(value)),
-            None => (key, None),
-        };
-        changed.into_iter().map(|key| value(&mut self.fields, key)).collect()
+        let mut changes = Changes::with_capacity(changed.len());
+        for key in changed {
+            let value = self.fields.remove(&key);
+            changes.push((key, value));
+        }
+        changes
     }
 
     /// What to write, and what the visitor's cookie must become once it is written.

@@ -33,9 +33,7 @@ fn a_change_commits_only_the_changed_fields_and_keeps_the_cookie() {
     let (id, mut state) = loaded();
     state.insert("b", "2".into(), 9, mint).unwrap();
     state.remove("a");
-    let mut changes = Changes::new();
-    changes.insert("b".into(), Some("2".into()));
-    changes.insert("a".into(), None);
+    let changes: Changes = vec![("a".into(), None), ("b".into(), Some("2".into()))];
     assert_eq!(
         state.into_commit(),
         (Commit::Update { id, created_ms: 5, changes }, CookieChange::Keep)
@@ -136,8 +134,7 @@ fn clear_removes_every_key_but_keeps_the_session() {
     let (id, mut state) = loaded();
     state.clear();
     assert!(state.exists());
-    let mut changes = Changes::new();
-    changes.insert("a".into(), None);
+    let changes: Changes = vec![("a".into(), None)];
     assert_eq!(
         state.into_commit(),
         (Commit::Update { id, created_ms: 5, changes }, CookieChange::Keep)

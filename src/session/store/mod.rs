@@ -21,8 +21,9 @@ use super::SessionId;
 /// keys: a sorted map needs no hashing and lists them in a stable order.
 pub type Fields = BTreeMap<String, String>;
 
-/// Changed fields: `Some(json)` sets a field, `None` removes it.
-pub type Changes = BTreeMap<String, Option<String>>;
+/// Changed fields in key order, each key once: `Some(json)` sets a field, `None` removes
+/// it.
+pub type Changes = Vec<(String, Option<String>)>;
 
 /// What a store holds for one session.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

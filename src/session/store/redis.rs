@@ -13,7 +13,7 @@
 //! one `EVAL` fallback the first time a server sees them).
 
 use deadpool_redis::redis::{
-    self, Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError, Script, ServerErrorKind, Value,
+    self, Cmd, ErrorKind, Pipeline, RedisError, Script, ServerErrorKind, Value,
 };
 
 use super::{Changes, Clock, Expiry, Record, SessionStore, StoreError};
@@ -114,6 +114,55 @@ impl RedisStore {
         }
     }
 
+    /// [`SessionStore::load`], as a future of known type: the session layer awaits it
+    /// in place instead of through a boxed trait future.
+    pub(crate) async fn load_now(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
+        // One round trip of two plain commands (no script: cheaper for Redis). `PEXPIRE`
+        // on a missing key does nothing, so a load never creates anything.
+        let key = self.key(id);
+        let idle = super::millis(self.expiry.idle);
+        let (mut read, mut touch) =
+            (command("HGETALL", 1, key.len()), command("PEXPIRE", 2, key.len()));
+        read.arg(&key);
+        touch.arg(&key).arg(idle);
+        let mut pipe = redis::Pipeline::with_capacity(2);
+        pipe.add_command(read).add_command(touch);
+        let replies = self.send(Request::Pipelined(&pipe), None).await?;
+        let hash = match replies {
+            Value::Array(replies) => replies.into_iter().next(),
+            _ => None,
+        };
+        let Some(record) = hash.and_then(|hash| decode_hash(hash, &key)) else {
+            return Ok(None);
+        };
+        match self.expiry.ttl_ms(record.created_ms, self.clock.now_ms()) {
+            None => {
+                // Past its absolute lifetime: never served, and gone now.
+                self.delete(id).await?;
+                Ok(None)
+            }
+            Some(ttl) if ttl < idle => {
+                // In its last idle period the TTL must stop at the absolute deadline: one
+                // more command, only in that window.
+                let cut = redis::cmd("PEXPIRE").arg(&key).arg(ttl).to_owned();
+                self.send(Request::One(&cut), None).await?;
+                Ok(Some(record))
+            }
+            Some(_) => Ok(Some(record)),
+        }
+    }
+
+    /// [`SessionStore::update`], as a future of known type (see [`RedisStore::load_now`]).
+    pub(crate) async fn update_now(
+        &self,
+        id: &SessionId,
+        created_ms: u64,
+        changes: &Changes,
+    ) -> Result<bool, StoreError> {
+        let saved = self.save(&self.key(id), None, created_ms, changes).await?;
+        Ok(saved == 1)
+    }
+
     /// Saves `changes` to the session at `key` (moving it to `new_key`, if given) if it
     /// still exists: the save script's answer, or `0` without a round trip when the
     /// session has passed its absolute deadline (it is then deleted).
@@ -143,7 +192,7 @@ impl RedisStore {
 
     async fn unlink(&self, key: &str) -> Result<(), StoreError> {
         let unlink = redis::cmd("UNLINK").arg(key).to_owned();
-        self.send::<i64>(Request::One(&unlink), None).await.map(drop)
+        self.send(Request::One(&unlink), None).await.map(drop)
     }
 
     /// Runs `script` with `EVALSHA`; if the server does not know it yet, once more with
@@ -168,26 +217,43 @@ impl RedisStore {
     }
 
     /// Sends `request` in one round trip (then `on_noscript`, if Redis does not know the
-    /// script). A connection found dropped is replaced and the request sent again by the
-    /// pool: each request here gives the same result when run twice, except that a repeated
-    /// create or rename reports a collision, which is an error either way.
-    async fn send<T: FromRedisValue>(
+    /// script) and returns the reply: a pipeline's replies as one array. A connection
+    /// found dropped is replaced and the request sent again by the pool: each request here
+    /// gives the same result when run twice, except that a repeated create or rename
+    /// reports a collision, which is an error either way.
+    async fn send(
         &self,
         request: Request<'_>,
         on_noscript: Option<&(dyn Fn() -> Cmd + Sync)>,
-    ) -> Result<T, StoreError> {
+    ) -> Result<Value, StoreError> {
         let mut conn = self.pool.get().await.map_err(unavailable)?;
         let first = match request {
-            Request::One(cmd) => cmd.query_async(&mut conn).await,
-            Request::Pipelined(pipe) => pipe.query_async(&mut conn).await,
+            Request::One(cmd) => conn.send_command(cmd).await,
+            Request::Pipelined(pipe) => conn.send_pipeline(pipe).await.map(Value::Array),
         };
-        let sent = match (first, on_noscript) {
+        let sent = match (first.and_then(error_reply), on_noscript) {
             (Err(e), Some(eval)) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
-                eval().query_async(&mut conn).await
+                conn.send_command(&eval()).await.and_then(error_reply)
             }
             (other, _) => other,
         };
         sent.map_err(redis_down)
+    }
+}
+
+/// An error reply from Redis (to the command, or to one command of a pipeline) as an
+/// error. Redis never nests one deeper in the replies we ask for.
+fn error_reply(value: Value) -> Result<Value, RedisError> {
+    match value {
+        Value::ServerError(e) => Err(e.into()),
+        Value::Array(replies) if replies.iter().any(|r| matches!(r, Value::ServerError(_))) => {
+            let first = replies.into_iter().find(|r| matches!(r, Value::ServerError(_)));
+            match first {
+                Some(Value::ServerError(e)) => Err(e.into()),
+                _ => Err(RedisError::from((ErrorKind::UnexpectedReturnType, "error reply"))),
+            }
+        }
+        other => Ok(other),
     }
 }
 
@@ -208,7 +274,7 @@ fn redis_down(e: RedisError) -> StoreError {
 }
 
 fn push_changes(cmd: &mut Cmd, changes: &Changes) {
-    let sets = changes.values().filter(|v| v.is_some()).count();
+    let sets = changes.iter().filter(|(_, v)| v.is_some()).count();
     cmd.arg(sets * 2);
     for (field, value) in changes {
         if let Some(value) = value {
@@ -276,33 +342,7 @@ impl SessionStore for RedisStore {
     }
 
     async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
-        // One round trip of two plain commands (no script: cheaper for Redis). `PEXPIRE`
-        // on a missing key does nothing, so a load never creates anything.
-        let key = self.key(id);
-        let idle = super::millis(self.expiry.idle);
-        let (mut read, mut touch) =
-            (command("HGETALL", 1, key.len()), command("PEXPIRE", 2, key.len()));
-        read.arg(&key);
-        touch.arg(&key).arg(idle);
-        let mut pipe = redis::Pipeline::with_capacity(2);
-        pipe.add_command(read).add_command(touch);
-        let (hash, _): (Value, Value) = self.send(Request::Pipelined(&pipe), None).await?;
-        let Some(record) = decode_hash(hash, &key) else { return Ok(None) };
-        match self.expiry.ttl_ms(record.created_ms, self.clock.now_ms()) {
-            None => {
-                // Past its absolute lifetime: never served, and gone now.
-                self.delete(id).await?;
-                Ok(None)
-            }
-            Some(ttl) if ttl < idle => {
-                // In its last idle period the TTL must stop at the absolute deadline: one
-                // more command, only in that window.
-                let cut = redis::cmd("PEXPIRE").arg(&key).arg(ttl).to_owned();
-                self.send::<i64>(Request::One(&cut), None).await?;
-                Ok(Some(record))
-            }
-            Some(_) => Ok(Some(record)),
-        }
+        self.load_now(id).await
     }
 
     async fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
@@ -324,8 +364,7 @@ impl SessionStore for RedisStore {
         created_ms: u64,
         changes: &Changes,
     ) -> Result<bool, StoreError> {
-        let saved = self.save(&self.key(id), None, created_ms, changes).await?;
-        Ok(saved == 1)
+        self.update_now(id, created_ms, changes).await
     }
 
     async fn renew(
@@ -347,6 +386,6 @@ impl SessionStore for RedisStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.send::<String>(Request::One(&redis::cmd("PING")), None).await.map(drop)
+        self.send(Request::One(&redis::cmd("PING")), None).await.map(drop)
     }
 }
