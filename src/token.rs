@@ -27,11 +27,13 @@ pub fn random_bytes() -> Result<[u8; 32], getrandom::Error> {
 /// Appends the lowercase hex SHA-256 of `data` to `out`.
 pub fn push_sha256_hex(out: &mut String, data: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(64);
-    for byte in Sha256::digest(data) {
-        out.push(char::from(HEX[usize::from(byte >> 4)]));
-        out.push(char::from(HEX[usize::from(byte & 0xf)]));
+    let mut hex = [0u8; 64];
+    for (pair, byte) in hex.chunks_exact_mut(2).zip(Sha256::digest(data)) {
+        pair[0] = HEX[usize::from(byte >> 4)];
+        pair[1] = HEX[usize::from(byte & 0xf)];
     }
+    // Only ASCII digits and letters went in.
+    out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
 }
 
 /// The lowercase hex SHA-256 of `data`.
