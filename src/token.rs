@@ -24,11 +24,16 @@ pub fn random_bytes() -> Result<[u8; 32], getrandom::Error> {
     Ok(bytes)
 }
 
-/// Appends the lowercase hex SHA-256 of `data` to `out`.
-pub fn push_sha256_hex(out: &mut String, data: &[u8]) {
+/// The SHA-256 of `data`.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// Appends `bytes` in lowercase hex to `out`.
+pub fn push_hex(out: &mut String, bytes: &[u8; 32]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut hex = [0u8; 64];
-    for (pair, byte) in hex.chunks_exact_mut(2).zip(Sha256::digest(data)) {
+    for (pair, byte) in hex.chunks_exact_mut(2).zip(bytes) {
         pair[0] = HEX[usize::from(byte >> 4)];
         pair[1] = HEX[usize::from(byte & 0xf)];
     }
@@ -39,7 +44,7 @@ pub fn push_sha256_hex(out: &mut String, data: &[u8]) {
 /// The lowercase hex SHA-256 of `data`.
 pub fn sha256_hex(data: &[u8]) -> String {
     let mut out = String::with_capacity(64);
-    push_sha256_hex(&mut out, data);
+    push_hex(&mut out, &sha256(data));
     out
 }
 
@@ -52,7 +57,7 @@ mod tests {
         let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
         assert_eq!(sha256_hex(b""), empty);
         let mut prefixed = String::from("p:");
-        push_sha256_hex(&mut prefixed, b"");
+        push_hex(&mut prefixed, &sha256(b""));
         assert_eq!(prefixed, format!("p:{empty}"));
     }
 

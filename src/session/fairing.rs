@@ -264,7 +264,14 @@ impl Fairing for SessionFairing {
         }
         let created_ms = state.created_ms();
         let (commit, cookie) = state.into_commit();
-        let cookie = match layer.apply(commit).await {
+        let applied = match commit {
+            Commit::Nothing => Ok(true),
+            // Boxed, and only when there is a write: this fairing's future (which Rocket
+            // boxes for every request) then stays small instead of holding room for the
+            // whole save.
+            commit => Box::pin(layer.apply(commit)).await,
+        };
+        let cookie = match applied {
             Ok(true) => cookie,
             // The session ended (or moved to a new id) in another request meanwhile. The
             // browser may already hold that newer id, so the cookie is left alone: if it

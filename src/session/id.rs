@@ -1,6 +1,8 @@
 //! Session ids: 256 bits from the OS CSPRNG, base64url (no padding) in the cookie.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::OnceLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,8 +13,27 @@ const ID_BYTES: usize = 32;
 const ENCODED_LEN: usize = 43;
 
 /// A session id. Its `Debug` output is redacted: ids are bearer tokens and never logged.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct SessionId([u8; ID_BYTES]);
+#[derive(Clone)]
+pub struct SessionId {
+    bytes: [u8; ID_BYTES],
+    /// SHA-256 of `bytes`, computed once: a request that loads and then saves its session
+    /// names the Redis key twice.
+    digest: OnceLock<[u8; 32]>,
+}
+
+impl PartialEq for SessionId {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for SessionId {}
+
+impl Hash for SessionId {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.bytes.hash(state);
+    }
+}
 
 impl SessionId {
     /// Mints a fresh id from the operating system's CSPRNG.
@@ -20,7 +41,11 @@ impl SessionId {
     /// # Errors
     /// When the OS random source fails; no id is ever made from a weaker source.
     pub fn generate() -> Result<Self, getrandom::Error> {
-        crate::token::random_bytes().map(Self)
+        crate::token::random_bytes().map(Self::from_bytes)
+    }
+
+    fn from_bytes(bytes: [u8; ID_BYTES]) -> Self {
+        Self { bytes, digest: OnceLock::new() }
     }
 
     /// Parses an id from its cookie form. Anything that is not exactly 43 base64url
@@ -31,14 +56,14 @@ impl SessionId {
         }
         let mut bytes = [0u8; ID_BYTES];
         match URL_SAFE_NO_PAD.decode_slice(cookie_value, &mut bytes) {
-            Ok(ID_BYTES) => Some(Self(bytes)),
+            Ok(ID_BYTES) => Some(Self::from_bytes(bytes)),
             _ => None,
         }
     }
 
     /// The value sent in the cookie.
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(self.0)
+        URL_SAFE_NO_PAD.encode(self.bytes)
     }
 
     /// The storage key: `prefix` followed by the hex SHA-256 of the id. A Redis dump,
@@ -46,7 +71,8 @@ impl SessionId {
     pub fn storage_key(&self, prefix: &str) -> String {
         let mut key = String::with_capacity(prefix.len() + 64);
         key.push_str(prefix);
-        crate::token::push_sha256_hex(&mut key, &self.0);
+        let digest = self.digest.get_or_init(|| crate::token::sha256(&self.bytes));
+        crate::token::push_hex(&mut key, digest);
         key
     }
 }

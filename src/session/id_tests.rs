@@ -35,10 +35,11 @@ fn garbled_values_are_rejected() {
 
 #[test]
 fn the_storage_key_is_the_prefix_and_the_hex_sha256_of_the_id() {
-    let id = SessionId([0u8; ID_BYTES]);
+    let id = SessionId::from_bytes([0u8; ID_BYTES]);
     // SHA-256 of 32 zero bytes.
     let expected = "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925";
     assert_eq!(id.storage_key("s:"), format!("s:{expected}"));
+    assert_eq!(id.clone().storage_key("t:"), format!("t:{expected}"), "the digest is kept");
     assert!(!id.storage_key("").contains(&id.encode()));
 }
 

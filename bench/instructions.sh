@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# bench/instructions.sh — user-space instructions per request, counted by valgrind's
+# callgrind. Unlike requests/s and CPU time, this count does not drift with the load of a
+# shared machine: a change of a few hundred instructions on the request path shows up
+# the same way run after run.
+#
+# Builds the app in release, starts it under callgrind with one worker thread, makes one
+# session through /api/counter, sends WARMUP and then REQUESTS sequential requests on one
+# keep-alive connection (curl), and counts the latter only. With FLOOR=path/to/rocket-floor
+# it measures that binary the same way (started with PORT and REDIS_URL) and prints
+# ours ÷ floor. Stops what it starts and deletes the keys it made.
+#
+# Needs valgrind, curl, redis-cli and a Redis (default: DB 15 of 127.0.0.1:6379).
+# Env: REDIS_URL, PORT (18090), REQUESTS (2000), WARMUP (300), ENDPOINTS, FLOOR.
+# Valgrind's virtual CPU has no SHA extensions: SHA-256 (the session id's storage name,
+# once per load and once per save) costs ~4,000 instructions here against a few hundred
+# on a CPU that has them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/15}"
+PORT="${PORT:-18090}"
+REQUESTS="${REQUESTS:-2000}"
+WARMUP="${WARMUP:-300}"
+ENDPOINTS="${ENDPOINTS:-/api/session /api/counter}"
+FLOOR="${FLOOR:-}"
+PREFIX="instr:$$:"
+for tool in valgrind callgrind_control callgrind_annotate curl redis-cli; do
+  command -v "$tool" >/dev/null || { echo "$tool is missing (apt-get install -y valgrind curl redis-tools)" >&2; exit 2; }
+done
+echo "== cargo build --release" >&2
+cargo build --release --locked --quiet
+
+WORK="$(mktemp -d /tmp/instructions.XXXXXX)"
+PID=
+stop() {
+  [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+  PID=
+  redis-cli -u "$REDIS_URL" --scan --pattern "${PREFIX}*" \
+    | xargs -r -n 1000 redis-cli -u "$REDIS_URL" unlink >/dev/null
+}
+trap 'stop; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT INT TERM
+
+# count LABEL PATH BINARY [VAR=VALUE...] — instructions per request of PATH on the server
+# BINARY, started with those variables set.
+count() {
+  local label=$1 path=$2 bin=$3 i
+  shift 3
+  env ROCKET_WORKERS=1 "$@" valgrind --tool=callgrind --callgrind-out-file="$WORK/$label.cg" \
+    "$bin" >"$WORK/$label.log" 2>&1 &
+  PID=$!
+  for i in $(seq 1 600); do
+    curl -sf "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
+    kill -0 "$PID" 2>/dev/null || { cat "$WORK/$label.log" >&2; return 1; }
+    sleep 0.2
+  done
+  local cookie
+  cookie=$(curl -sf -D - -o /dev/null "http://127.0.0.1:$PORT/api/counter" \
+    | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -n 1)
+  [ -n "$cookie" ] || { echo "$label: /api/counter set no cookie" >&2; return 1; }
+  printf 'header = "Cookie: %s"\n' "$cookie" | tee "$WORK/warmup" >"$WORK/requests"
+  for i in $(seq 1 "$WARMUP"); do
+    printf 'url = "http://127.0.0.1:%s%s"\noutput = "/dev/null"\n' "$PORT" "$path"
+  done >>"$WORK/warmup"
+  for i in $(seq 1 "$REQUESTS"); do
+    printf 'url = "http://127.0.0.1:%s%s"\noutput = "/dev/null"\n' "$PORT" "$path"
+  done >>"$WORK/requests"
+  curl -sf -K "$WORK/warmup"
+  callgrind_control -z "$PID" >/dev/null 2>&1
+  curl -sf -K "$WORK/requests"
+  callgrind_control -d "$PID" >/dev/null 2>&1
+  # The floor keeps its session under sess:<cookie value>; ours live under $PREFIX.
+  case $cookie in sid=*) redis-cli -u "$REDIS_URL" unlink "sess:${cookie#sid=}" >/dev/null ;; esac
+  stop
+  callgrind_annotate "$WORK/$label.cg.1" 2>/dev/null \
+    | awk -v n="$REQUESTS" '/PROGRAM TOTALS/ { gsub(",", "", $1); printf "%.0f\n", $1 / n }'
+}
+
+printf '%-14s %14s %14s %8s\n' endpoint ours floor ratio
+for path in $ENDPOINTS; do
+  ours=$(count ours "$path" target/release/rocket-redis-sessions ROCKET_PROFILE=release \
+    ROCKET_PORT="$PORT" ROCKET_ADDRESS=127.0.0.1 ROCKET_LOG_LEVEL=off \
+    ROCKET_SECRET_KEY="$(head -c 32 /dev/urandom | base64)" \
+    ROCKET_DATABASES="{sessions={url=\"$REDIS_URL\"}}" \
+    ROCKET_SESSIONS="{key_prefix=\"$PREFIX\"}")
+  floor=-
+  ratio=-
+  if [ -n "$FLOOR" ]; then
+    floor=$(count floor "$path" "$FLOOR" PORT="$PORT" REDIS_URL="$REDIS_URL")
+    ratio=$(awk -v a="$ours" -v b="$floor" 'BEGIN { printf "%.3f", a / b }')
+  fi
+  printf '%-14s %14s %14s %8s\n' "$path" "$ours" "$floor" "$ratio"
+done
