@@ -303,6 +303,22 @@ async fn the_redis_ttl_never_outlives_the_absolute_deadline() {
 }
 
 #[rocket::async_test]
+async fn a_redis_save_in_the_last_idle_period_stops_the_ttl_at_the_deadline() {
+    // The save script sets the TTL the store computes from the creation time the caller
+    // loaded: near the deadline that is the time left, not the idle timeout.
+    let (h, url) = redis_store();
+    let (id, new) = (id(), self::id());
+    h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
+    h.advance(ABSOLUTE - Duration::from_secs(10));
+    assert!(h.store.update(&id, START_MS, &changes(&[("a", Some("2"))])).await.unwrap());
+    let left = pttl(&url, &h.store.key(&id)).await;
+    assert!((1..=10_000).contains(&left), "TTL {left} ms after a save must stop at the deadline");
+    assert!(h.store.renew(&id, &new, START_MS, &Changes::new()).await.unwrap());
+    let left = pttl(&url, &h.store.key(&new)).await;
+    assert!((1..=10_000).contains(&left), "TTL {left} ms after a renewal must stop there too");
+}
+
+#[rocket::async_test]
 async fn a_redis_hash_that_is_not_a_session_is_not_loaded_and_left_alone() {
     let (h, url) = redis_store();
     let id = id();
