@@ -313,6 +313,24 @@ async fn a_session_that_went_idle_comes_back_empty() {
 }
 
 #[rocket::async_test]
+async fn a_session_key_holding_another_type_gets_the_visitor_a_new_session() {
+    let ctx = Ctx::new("wrongtype");
+    let client = common::untracked(ctx.rocket()).await;
+    let res = client.get("/api/counter").dispatch().await;
+    let id = set_cookie(&res, COOKIE).unwrap().value().to_owned();
+    let key = ctx.key_of(&id);
+    let _: () = test_redis::query(&ctx.url, redis::cmd("DEL").arg(&key)).await;
+    let _: () = test_redis::query(&ctx.url, redis::cmd("SET").arg(&key).arg("x")).await;
+
+    let res = client.get("/api/counter").cookie(with_cookie(&id)).dispatch().await;
+    let fresh = set_cookie(&res, COOKIE).expect("a new session").value().to_owned();
+    assert_ne!(fresh, id);
+    assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }));
+    let left: String = test_redis::query(&ctx.url, redis::cmd("GET").arg(&key)).await;
+    assert_eq!(left, "x", "what is not ours is left alone");
+}
+
+#[rocket::async_test]
 async fn a_session_past_its_absolute_lifetime_comes_back_empty_and_is_deleted() {
     let ctx = Ctx::new("absolute");
     let client = common::untracked(ctx.rocket()).await;

@@ -330,6 +330,17 @@ async fn a_redis_hash_that_is_not_a_session_is_not_loaded_and_left_alone() {
 }
 
 #[rocket::async_test]
+async fn a_redis_key_that_is_not_a_hash_is_not_loaded_and_left_alone() {
+    let (h, url) = redis_store();
+    let id = id();
+    let key = h.store.key(&id);
+    let _: () = test_redis::query(&url, redis::cmd("SET").arg(&key).arg("garbage")).await;
+    assert_eq!(h.store.load(&id).await.unwrap(), None, "a wrong type is not an outage");
+    let left: String = test_redis::query(&url, redis::cmd("GET").arg(&key)).await;
+    assert_eq!(left, "garbage", "data we cannot read is never deleted");
+}
+
+#[rocket::async_test]
 async fn a_redis_field_that_is_not_json_is_skipped_and_kept() {
     let (h, url) = redis_store();
     let id = id();

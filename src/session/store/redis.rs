@@ -12,9 +12,7 @@
 //! saves, which must check and write in one step, are Lua scripts sent by `EVALSHA` (with
 //! one `EVAL` fallback the first time a server sees them).
 
-use deadpool_redis::redis::{
-    self, Cmd, ErrorKind, Pipeline, RedisError, Script, ServerErrorKind, Value,
-};
+use deadpool_redis::redis::{self, Cmd, ErrorKind, RedisError, Script, ServerErrorKind, Value};
 
 use super::{Changes, Clock, Expiry, Record, SessionStore, StoreError};
 use crate::redis_pool::{RedisPool, RedisPoolError};
@@ -40,13 +38,6 @@ pub struct RedisStore {
 struct Scripts {
     create: Lua,
     save: Lua,
-}
-
-/// What [`RedisStore::send`] sends in one round trip.
-#[derive(Clone, Copy)]
-enum Request<'a> {
-    One(&'a Cmd),
-    Pipelined(&'a Pipeline),
 }
 
 /// A Lua script and its SHA-1, the name `EVALSHA` knows it by.
@@ -127,10 +118,19 @@ impl RedisStore {
         touch.arg(&key).arg(idle);
         let mut pipe = redis::Pipeline::with_capacity(2);
         pipe.add_command(read).add_command(touch);
-        let replies = self.send(Request::Pipelined(&pipe), None).await?;
-        let hash = match replies {
-            Value::Array(replies) => replies.into_iter().next(),
-            _ => None,
+        let mut conn = self.pool.get().await.map_err(unavailable)?;
+        let mut replies = conn.send_pipeline(&pipe).await.map_err(redis_down)?.into_iter();
+        let hash = match (replies.next(), replies.next()) {
+            // Something other than a hash under a session's key: not ours, so left alone,
+            // and the visitor gets a new session (as for a hash we cannot read).
+            (Some(Value::ServerError(e)), _) if e.code() == "WRONGTYPE" => {
+                rocket::warn!("session {key}: the key does not hold a hash; starting a new one");
+                return Ok(None);
+            }
+            (Some(Value::ServerError(e)), _) | (_, Some(Value::ServerError(e))) => {
+                return Err(redis_down(e.into()));
+            }
+            (hash, _) => hash,
         };
         let Some(record) = hash.and_then(|hash| decode_hash(hash, &key)) else {
             return Ok(None);
@@ -145,7 +145,7 @@ impl RedisStore {
                 // In its last idle period the TTL must stop at the absolute deadline: one
                 // more command, only in that window.
                 let cut = redis::cmd("PEXPIRE").arg(&key).arg(ttl).to_owned();
-                self.send(Request::One(&cut), None).await?;
+                self.send(&cut, None).await?;
                 Ok(Some(record))
             }
             Some(_) => Ok(Some(record)),
@@ -192,7 +192,7 @@ impl RedisStore {
 
     async fn unlink(&self, key: &str) -> Result<(), StoreError> {
         let unlink = redis::cmd("UNLINK").arg(key).to_owned();
-        self.send(Request::One(&unlink), None).await.map(drop)
+        self.send(&unlink, None).await.map(drop)
     }
 
     /// Runs `script` with `EVALSHA`; if the server does not know it yet, once more with
@@ -213,24 +213,21 @@ impl RedisStore {
             cmd
         };
         let eval = || build("EVAL", script.source);
-        self.send(Request::One(&build("EVALSHA", &script.sha1)), Some(&eval)).await
+        self.send(&build("EVALSHA", &script.sha1), Some(&eval)).await
     }
 
-    /// Sends `request` in one round trip (then `on_noscript`, if Redis does not know the
-    /// script) and returns the reply: a pipeline's replies as one array. A connection
-    /// found dropped is replaced and the request sent again by the pool: each request here
-    /// gives the same result when run twice, except that a repeated create or rename
-    /// reports a collision, which is an error either way.
+    /// Sends `cmd` (then `on_noscript`, if Redis does not know the script) and returns the
+    /// reply, an error reply as an error. A connection found dropped is replaced and the
+    /// command sent again by the pool: each command here gives the same result when run
+    /// twice, except that a repeated create or rename reports a collision, which is an
+    /// error either way.
     async fn send(
         &self,
-        request: Request<'_>,
+        cmd: &Cmd,
         on_noscript: Option<&(dyn Fn() -> Cmd + Sync)>,
     ) -> Result<Value, StoreError> {
         let mut conn = self.pool.get().await.map_err(unavailable)?;
-        let first = match request {
-            Request::One(cmd) => conn.send_command(cmd).await,
-            Request::Pipelined(pipe) => conn.send_pipeline(pipe).await.map(Value::Array),
-        };
+        let first = conn.send_command(cmd).await;
         let sent = match (first.and_then(error_reply), on_noscript) {
             (Err(e), Some(eval)) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
                 conn.send_command(&eval()).await.and_then(error_reply)
@@ -241,18 +238,10 @@ impl RedisStore {
     }
 }
 
-/// An error reply from Redis (to the command, or to one command of a pipeline) as an
-/// error. Redis never nests one deeper in the replies we ask for.
+/// An error reply from Redis as an error.
 fn error_reply(value: Value) -> Result<Value, RedisError> {
     match value {
         Value::ServerError(e) => Err(e.into()),
-        Value::Array(replies) if replies.iter().any(|r| matches!(r, Value::ServerError(_))) => {
-            let first = replies.into_iter().find(|r| matches!(r, Value::ServerError(_)));
-            match first {
-                Some(Value::ServerError(e)) => Err(e.into()),
-                _ => Err(RedisError::from((ErrorKind::UnexpectedReturnType, "error reply"))),
-            }
-        }
         other => Ok(other),
     }
 }
@@ -386,6 +375,6 @@ impl SessionStore for RedisStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.send(Request::One(&redis::cmd("PING")), None).await.map(drop)
+        self.send(&redis::cmd("PING"), None).await.map(drop)
     }
 }
