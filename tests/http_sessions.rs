@@ -158,6 +158,12 @@ impl Ctx {
     }
 }
 
+/// Starts a session with one `/api/counter` request (count 1); its cookie value.
+async fn start_session(client: &rocket::local::asynchronous::Client) -> String {
+    let res = client.get("/api/counter").dispatch().await;
+    set_cookie(&res, COOKIE).expect("a new session's cookie").value().to_owned()
+}
+
 fn with_cookie(value: &str) -> Cookie<'static> {
     Cookie::new(COOKIE, value.to_owned())
 }
@@ -254,8 +260,7 @@ async fn a_read_only_request_sends_no_set_cookie_and_writes_nothing() {
 async fn cycle_id_keeps_the_data_and_the_old_cookie_stops_working() {
     let ctx = Ctx::new("cycle");
     let client = common::untracked(ctx.rocket()).await;
-    let res = client.get("/api/counter").dispatch().await;
-    let old = set_cookie(&res, COOKIE).unwrap().value().to_owned();
+    let old = start_session(&client).await;
 
     let res = client.get("/t/cycle").cookie(with_cookie(&old)).dispatch().await;
     assert_eq!(res.status(), Status::Ok);
@@ -273,8 +278,7 @@ async fn cycle_id_keeps_the_data_and_the_old_cookie_stops_working() {
 async fn destroy_deletes_the_key_and_removes_the_cookie_with_the_same_attributes() {
     let ctx = Ctx::new("destroy");
     let client = common::untracked(ctx.rocket()).await;
-    let res = client.get("/api/counter").dispatch().await;
-    let id = set_cookie(&res, COOKIE).unwrap().value().to_owned();
+    let id = start_session(&client).await;
     assert_eq!(ctx.keys().await.len(), 1);
 
     let res = client.get("/t/destroy").cookie(with_cookie(&id)).dispatch().await;
@@ -296,8 +300,7 @@ async fn destroy_deletes_the_key_and_removes_the_cookie_with_the_same_attributes
 async fn a_session_that_went_idle_comes_back_empty() {
     let ctx = Ctx::new("idle");
     let client = common::untracked(ctx.rocket()).await;
-    let res = client.get("/api/counter").dispatch().await;
-    let id = set_cookie(&res, COOKIE).unwrap().value().to_owned();
+    let id = start_session(&client).await;
     let key = ctx.key_of(&id);
     // Let Redis expire it as an idle timeout would, and wait until it has.
     let _: () = test_redis::query(&ctx.url, redis::cmd("PEXPIRE").arg(&key).arg(1)).await;
@@ -316,8 +319,7 @@ async fn a_session_that_went_idle_comes_back_empty() {
 async fn a_session_key_holding_another_type_gets_the_visitor_a_new_session() {
     let ctx = Ctx::new("wrongtype");
     let client = common::untracked(ctx.rocket()).await;
-    let res = client.get("/api/counter").dispatch().await;
-    let id = set_cookie(&res, COOKIE).unwrap().value().to_owned();
+    let id = start_session(&client).await;
     let key = ctx.key_of(&id);
     let _: () = test_redis::query(&ctx.url, redis::cmd("DEL").arg(&key)).await;
     let _: () = test_redis::query(&ctx.url, redis::cmd("SET").arg(&key).arg("x")).await;
@@ -334,8 +336,7 @@ async fn a_session_key_holding_another_type_gets_the_visitor_a_new_session() {
 async fn a_session_past_its_absolute_lifetime_comes_back_empty_and_is_deleted() {
     let ctx = Ctx::new("absolute");
     let client = common::untracked(ctx.rocket()).await;
-    let res = client.get("/api/counter").dispatch().await;
-    let id = set_cookie(&res, COOKIE).unwrap().value().to_owned();
+    let id = start_session(&client).await;
     let key = ctx.key_of(&id);
     // Created two days ago: past the 24 h lifetime however recently it was used.
     let two_days_ago = common::now_ms() - 2 * 86_400_000;
@@ -377,8 +378,7 @@ async fn garbled_or_forged_cookies_get_a_fresh_session_and_are_never_adopted() {
 async fn parallel_writers_both_keep_their_change(store: &str) {
     let ctx = Ctx::new("parallel");
     let client = common::untracked(ctx.rocket_with(json!({"sessions.store": store}))).await;
-    let res = client.get("/api/counter").dispatch().await;
-    let id = set_cookie(&res, COOKIE).unwrap().value().to_owned();
+    let id = start_session(&client).await;
 
     // Both requests load the session before either saves (they meet at a barrier).
     let a = client.get("/t/meet/a").cookie(with_cookie(&id)).dispatch();
@@ -405,8 +405,7 @@ async fn late_save_after_destroy(store: &str) {
     let ctx = Ctx::new("resurrect");
     let client = common::untracked(ctx.rocket_with(json!({"sessions.store": store}))).await;
     let gate = client.rocket().state::<Barrier>().expect("the gate");
-    let res = client.get("/api/counter").dispatch().await;
-    let id = set_cookie(&res, COOKIE).unwrap().value().to_owned();
+    let id = start_session(&client).await;
 
     let slow = client.get("/t/slow/late").cookie(with_cookie(&id)).dispatch();
     let logout = async {
@@ -442,8 +441,7 @@ async fn nothing_is_saved_when_the_handler_answers_5xx() {
     assert!(set_cookie(&res, COOKIE).is_none(), "no cookie for an unsaved session");
     assert!(ctx.keys().await.is_empty());
 
-    let res = client.get("/api/counter").dispatch().await;
-    let id = set_cookie(&res, COOKIE).unwrap().value().to_owned();
+    let id = start_session(&client).await;
     client.get("/t/fail").cookie(with_cookie(&id)).dispatch().await;
     let res = client.get("/api/session").cookie(with_cookie(&id)).dispatch().await;
     assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }), "no `half` key");
@@ -554,8 +552,7 @@ async fn a_write_before_a_caught_4xx_is_saved_and_its_cookie_still_sent() {
 async fn a_rotation_before_a_caught_4xx_still_sends_the_new_id() {
     let ctx = Ctx::new("caught-cycle");
     let client = common::untracked(ctx.rocket()).await;
-    let res = client.get("/api/counter").dispatch().await;
-    let old = set_cookie(&res, COOKIE).unwrap().value().to_owned();
+    let old = start_session(&client).await;
     let res = client.get("/t/cycle-then-reject").cookie(with_cookie(&old)).dispatch().await;
     assert_eq!(res.status(), Status::Conflict);
     let new = set_cookie(&res, COOKIE).expect("the new id").value().to_owned();

@@ -90,9 +90,8 @@ impl RedisStore {
         let keys: Vec<&str> = std::iter::once(key.as_str()).chain(old_key.as_deref()).collect();
         let ttl = self.expiry.ttl_ms(record.created_ms, self.clock.now_ms()).unwrap_or(1);
         let size = record.fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
-        let extra = (3 + 2 * record.fields.len(), 64 + size);
         let value = self
-            .run(&self.scripts.create, &keys, extra, |cmd| {
+            .run(&self.scripts.create, &keys, 3 + 2 * record.fields.len(), size, |cmd| {
                 cmd.arg(ttl).arg(META_FIELD).arg(format!("{META_V1}{}", record.created_ms));
                 for (field, value) in &record.fields {
                     cmd.arg(field).arg(value);
@@ -180,9 +179,8 @@ impl RedisStore {
         };
         let keys: Vec<&str> = std::iter::once(key).chain(new_key).collect();
         let size = changes.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, String::len));
-        let extra = (2 + 2 * changes.len(), 24 + size.sum::<usize>());
         let value = self
-            .run(&self.scripts.save, &keys, extra, |cmd| {
+            .run(&self.scripts.save, &keys, 2 + 2 * changes.len(), size.sum(), |cmd| {
                 cmd.arg(ttl);
                 push_changes(cmd, changes);
             })
@@ -196,18 +194,20 @@ impl RedisStore {
     }
 
     /// Runs `script` with `EVALSHA`; if the server does not know it yet, once more with
-    /// `EVAL`, which also caches it there. `extra` is the number and total size of the
-    /// arguments `args` adds.
+    /// `EVAL`, which also caches it there. `args` adds `arg_count` arguments holding
+    /// `arg_bytes` bytes of strings (numbers need not be counted).
     async fn run(
         &self,
         script: &Lua,
         keys: &[&str],
-        extra: (usize, usize),
+        arg_count: usize,
+        arg_bytes: usize,
         args: impl Fn(&mut Cmd) + Sync,
     ) -> Result<Value, StoreError> {
         let build = |verb: &str, body: &str| {
             let key_bytes: usize = keys.iter().map(|k| k.len()).sum();
-            let mut cmd = command(verb, 2 + keys.len() + extra.0, body.len() + key_bytes + extra.1);
+            let count = 2 + keys.len() + arg_count;
+            let mut cmd = command(verb, count, body.len() + key_bytes + arg_bytes);
             cmd.arg(body).arg(keys.len()).arg(keys);
             args(&mut cmd);
             cmd
@@ -246,8 +246,9 @@ fn error_reply(value: Value) -> Result<Value, RedisError> {
     }
 }
 
-/// A command `name` with room for `args` more arguments of `bytes` bytes in all: built
-/// on every request, so its buffers are sized once instead of grown.
+/// A command `name` with room for `args` more arguments whose strings hold `bytes` bytes:
+/// built on every request, so its buffers are sized once instead of grown. Each argument
+/// gets 16 bytes more, room for a number written in decimal.
 fn command(name: &str, args: usize, bytes: usize) -> Cmd {
     let mut cmd = Cmd::with_capacity(args + 1, name.len() + bytes + 16 * (args + 1));
     cmd.arg(name);
