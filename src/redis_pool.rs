@@ -143,20 +143,32 @@ impl RedisPool {
     /// [`RedisPoolError::Get`] when no connection is free or can be made within
     /// `connect_timeout`.
     pub async fn get(&self) -> Result<PooledConnection, RedisPoolError> {
-        let lend = |link, health| PooledConnection { link, health, pool: self.clone() };
         if let Ok(hot) = self.0.hot.read()
             && let Some((link, health)) = hot.as_ref()
             && health.is_usable()
         {
-            return Ok(lend(link.clone(), health.clone()));
+            return Ok(self.lend(link.clone(), health.clone()));
         }
+        // Boxed: checking out through deadpool, which may connect, is a future of several
+        // KB. Inline, it would make the future of every caller (each request's load and
+        // save) that large, to be allocated and copied on every request although this
+        // path runs once per new connection.
+        Box::pin(self.checkout()).await
+    }
+
+    /// Checks a connection out of deadpool (connecting if need be) and makes it the hot one.
+    async fn checkout(&self) -> Result<PooledConnection, RedisPoolError> {
         let pooled = self.0.inner.get().await?;
         // Lend a handle; the connection itself goes back to the pool right away.
         let (link, health) = (pooled.link.clone(), pooled.health.clone());
         if let Ok(mut hot) = self.0.hot.write() {
             *hot = Some((link.clone(), health.clone()));
         }
-        Ok(lend(link, health))
+        Ok(self.lend(link, health))
+    }
+
+    fn lend(&self, link: Link, health: Health) -> PooledConnection {
+        PooledConnection { link, health, pool: self.clone() }
     }
 
     /// Closes the pool: checked-out connections are dropped when returned.
@@ -383,3 +395,7 @@ impl ConnectionLike for PooledConnection {
 pub fn is_dropped(e: &RedisError) -> bool {
     !e.is_timeout() && (e.is_connection_dropped() || e.is_io_error())
 }
+
+#[cfg(test)]
+#[path = "redis_pool_tests.rs"]
+mod tests;
