@@ -363,8 +363,17 @@ async fn large_sessions_are_written_in_slices() {
     let names: Vec<String> = (0..6000).map(|i| format!("k{i}")).collect();
     let pairs: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
     h.store.create(&id, &record(&pairs)).await.unwrap();
-    let removed: Vec<(&str, Option<&str>)> = names.iter().map(|n| (n.as_str(), None)).collect();
     assert_eq!(fields_of(&h.store, &id).await.map(|f| f.len()), Some(6000));
+    // 9000 fields set at once (18000 values), then removed at once: both past the limit.
+    let more: Vec<String> = (6000..9000).map(|i| format!("k{i}")).collect();
+    let set: Vec<(&str, Option<&str>)> =
+        names.iter().chain(&more).map(|n| (n.as_str(), Some("2"))).collect();
+    assert!(h.store.update(&id, START_MS, &changes(&set)).await.unwrap());
+    let fields = fields_of(&h.store, &id).await.unwrap();
+    assert_eq!(fields.len(), 9000);
+    assert!(fields.values().all(|v| v == "2"));
+    let removed: Vec<(&str, Option<&str>)> =
+        names.iter().chain(&more).map(|n| (n.as_str(), None)).collect();
     assert!(h.store.update(&id, START_MS, &changes(&removed)).await.unwrap());
     assert_eq!(fields_of(&h.store, &id).await, Some(Fields::new()));
 }
