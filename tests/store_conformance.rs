@@ -304,8 +304,7 @@ async fn the_redis_ttl_never_outlives_the_absolute_deadline() {
 
 #[rocket::async_test]
 async fn a_redis_save_in_the_last_idle_period_stops_the_ttl_at_the_deadline() {
-    // The save script sets the TTL the store computes from the creation time the caller
-    // loaded: near the deadline that is the time left, not the idle timeout.
+    // A save sets the TTL the store computes from the creation time the caller loaded: near the deadline that is the time left, not the idle timeout.
     let (h, url) = redis_store();
     let (id, new) = (id(), self::id());
     h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
@@ -316,6 +315,41 @@ async fn a_redis_save_in_the_last_idle_period_stops_the_ttl_at_the_deadline() {
     assert!(h.store.renew(&id, &new, START_MS, &Changes::new()).await.unwrap());
     let left = pttl(&url, &h.store.key(&new)).await;
     assert!((1..=10_000).contains(&left), "TTL {left} ms after a renewal must stop there too");
+}
+
+#[rocket::async_test]
+async fn a_redis_update_of_an_ended_session_leaves_no_key_behind() {
+    // The update transaction's `HSET` makes a new hash when the session has ended; its last
+    // command must remove that hash in the same step, whatever the update holds.
+    let (h, url) = redis_store();
+    let updates = [
+        changes(&[("a", Some("2"))]),
+        changes(&[("a", None)]),
+        changes(&[("a", Some("2")), ("b", None), ("c", Some("3"))]),
+    ];
+    for update in &updates {
+        let id = id();
+        h.store.create(&id, &record(&[("a", "1"), ("b", "1")])).await.unwrap();
+        h.store.delete(&id).await.unwrap();
+        assert!(!h.store.update(&id, START_MS, update).await.unwrap(), "{update:?}: gone");
+        let key = h.store.key(&id);
+        let exists: i64 = test_redis::query(&url, redis::cmd("EXISTS").arg(&key)).await;
+        assert_eq!(exists, 0, "{update:?}: an update of an ended session wrote {key}");
+    }
+}
+
+#[rocket::async_test]
+async fn a_redis_update_keeps_a_live_session_that_has_lost_its_ttl() {
+    // Someone ran `PERSIST` on a session: the update's first command gives it a TTL
+    // again, so its last one (which deletes a key without a TTL) leaves it alone.
+    let (h, url) = redis_store();
+    let id = id();
+    h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
+    let key = h.store.key(&id);
+    let _: () = test_redis::query(&url, redis::cmd("PERSIST").arg(&key)).await;
+    assert!(h.store.update(&id, START_MS, &changes(&[("a", Some("2"))])).await.unwrap());
+    assert_eq!(fields_of(&h.store, &id).await, Some(record(&[("a", "2")]).fields));
+    assert!(pttl(&url, &key).await > 0, "the update gave the session its TTL back");
 }
 
 #[rocket::async_test]
@@ -356,26 +390,39 @@ async fn a_redis_field_that_is_not_json_is_skipped_and_kept() {
 }
 
 #[rocket::async_test]
-async fn large_sessions_are_written_in_slices() {
-    // Lua's unpack() has a limit of about 8000 values; 6000 fields need two slices.
+async fn large_sessions_are_created_updated_and_renewed_whole() {
+    // Lua's unpack() has a limit of about 8000 values, so the scripts (create, renew)
+    // write in slices: 6000 fields need two, and 9000 set or removed at once (18000 or
+    // 9000 values) go past the limit both ways. An update's plain HSET and HDEL have no
+    // such limit.
     let (h, _) = redis_store();
-    let id = id();
+    let (id, renewed, again) = (id(), self::id(), self::id());
     let names: Vec<String> = (0..6000).map(|i| format!("k{i}")).collect();
     let pairs: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
     h.store.create(&id, &record(&pairs)).await.unwrap();
     assert_eq!(fields_of(&h.store, &id).await.map(|f| f.len()), Some(6000));
-    // 9000 fields set at once (18000 values), then removed at once: both past the limit.
-    let more: Vec<String> = (6000..9000).map(|i| format!("k{i}")).collect();
-    let set: Vec<(&str, Option<&str>)> =
-        names.iter().chain(&more).map(|n| (n.as_str(), Some("2"))).collect();
-    assert!(h.store.update(&id, START_MS, &changes(&set)).await.unwrap());
+    let all: Vec<String> = (0..9000).map(|i| format!("k{i}")).collect();
+    let set_all =
+        |value| -> Changes { all.iter().map(|n| (n.clone(), Some(String::from(value)))).collect() };
+    let remove_all: Changes = all.iter().map(|n| (n.clone(), None)).collect();
+    let values_of = |fields: Fields| {
+        let mut values: Vec<String> = fields.into_values().collect();
+        values.dedup();
+        (values.len(), values)
+    };
+    assert!(h.store.update(&id, START_MS, &set_all("2")).await.unwrap());
     let fields = fields_of(&h.store, &id).await.unwrap();
     assert_eq!(fields.len(), 9000);
-    assert!(fields.values().all(|v| v == "2"));
-    let removed: Vec<(&str, Option<&str>)> =
-        names.iter().chain(&more).map(|n| (n.as_str(), None)).collect();
-    assert!(h.store.update(&id, START_MS, &changes(&removed)).await.unwrap());
-    assert_eq!(fields_of(&h.store, &id).await, Some(Fields::new()));
+    assert_eq!(values_of(fields), (1, vec!["2".to_owned()]));
+    assert!(h.store.renew(&id, &renewed, START_MS, &set_all("3")).await.unwrap());
+    let fields = fields_of(&h.store, &renewed).await.unwrap();
+    assert_eq!(fields.len(), 9000);
+    assert_eq!(values_of(fields), (1, vec!["3".to_owned()]));
+    assert!(h.store.renew(&renewed, &again, START_MS, &remove_all).await.unwrap());
+    assert_eq!(fields_of(&h.store, &again).await, Some(Fields::new()));
+    assert!(h.store.update(&again, START_MS, &set_all("4")).await.unwrap());
+    assert!(h.store.update(&again, START_MS, &remove_all).await.unwrap());
+    assert_eq!(fields_of(&h.store, &again).await, Some(Fields::new()));
 }
 
 #[rocket::async_test]
