@@ -354,16 +354,6 @@ impl PooledConnection {
         self.send_commands(pipe, 0, pipe.len()).await
     }
 
-    /// Sends the atomic pipeline `tx` (built with [`Pipeline::atomic`]) as one
-    /// `MULTI` … `EXEC` round trip and returns `EXEC`'s reply: the array of the commands'
-    /// replies, or an error reply. A dropped connection is handled as for
-    /// [`PooledConnection::send_command`], so the transaction may run twice.
-    pub async fn send_transaction(&mut self, tx: &Pipeline) -> RedisResult<Value> {
-        debug_assert!(tx.is_transaction(), "send_transaction needs an atomic pipeline");
-        let replies = self.send_commands(tx, tx.len() + 1, 1).await?;
-        Ok(replies.into_iter().next().unwrap_or(Value::Nil))
-    }
-
     async fn send_commands(
         &mut self,
         pipe: &Pipeline,

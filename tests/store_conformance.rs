@@ -304,7 +304,8 @@ async fn the_redis_ttl_never_outlives_the_absolute_deadline() {
 
 #[rocket::async_test]
 async fn a_redis_save_in_the_last_idle_period_stops_the_ttl_at_the_deadline() {
-    // A save sets the TTL the store computes from the creation time the caller loaded: near the deadline that is the time left, not the idle timeout.
+    // The save script sets the TTL the store computes from the creation time the caller
+    // loaded: near the deadline that is the time left, not the idle timeout.
     let (h, url) = redis_store();
     let (id, new) = (id(), self::id());
     h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
@@ -319,8 +320,8 @@ async fn a_redis_save_in_the_last_idle_period_stops_the_ttl_at_the_deadline() {
 
 #[rocket::async_test]
 async fn a_redis_update_of_an_ended_session_leaves_no_key_behind() {
-    // The update transaction's `HSET` makes a new hash when the session has ended; its last
-    // command must remove that hash in the same step, whatever the update holds.
+    // Not even a hash that no load would accept: an update of an ended session writes
+    // nothing, whatever it holds.
     let (h, url) = redis_store();
     let updates = [
         changes(&[("a", Some("2"))]),
@@ -340,8 +341,7 @@ async fn a_redis_update_of_an_ended_session_leaves_no_key_behind() {
 
 #[rocket::async_test]
 async fn a_redis_update_keeps_a_live_session_that_has_lost_its_ttl() {
-    // Someone ran `PERSIST` on a session: the update's first command gives it a TTL
-    // again, so its last one (which deletes a key without a TTL) leaves it alone.
+    // Someone ran `PERSIST` on a session: an update keeps its data and gives it a TTL again.
     let (h, url) = redis_store();
     let id = id();
     h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
@@ -391,10 +391,9 @@ async fn a_redis_field_that_is_not_json_is_skipped_and_kept() {
 
 #[rocket::async_test]
 async fn large_sessions_are_created_updated_and_renewed_whole() {
-    // Lua's unpack() has a limit of about 8000 values, so the scripts (create, renew)
-    // write in slices: 6000 fields need two, and 9000 set or removed at once (18000 or
-    // 9000 values) go past the limit both ways. An update's plain HSET and HDEL have no
-    // such limit.
+    // Lua's unpack() has a limit of about 8000 values, so the scripts write in slices:
+    // 6000 fields need two, and 9000 set or removed at once (18000 or 9000 values) go past
+    // the limit both ways.
     let (h, _) = redis_store();
     let (id, renewed, again) = (id(), self::id(), self::id());
     let names: Vec<String> = (0..6000).map(|i| format!("k{i}")).collect();

@@ -8,10 +8,9 @@
 //! The layout version and the creation time share one field: every field is a value that
 //! Redis sends and the client parses on each load.
 //! Every operation is one round trip: a load is `HGETALL` + `PEXPIRE` pipelined (plus a
-//! `PEXPIRE` cut to the absolute deadline in a session's last idle period); an update is a
-//! `MULTI` … `EXEC` transaction of plain commands (see [`RedisStore::update_now`]); a
-//! create and an id rotation, which must check before they write, are Lua scripts sent
-//! by `EVALSHA` (with one `EVAL` fallback the first time a server sees them).
+//! `PEXPIRE` cut to the absolute deadline in a session's last idle period); creates and
+//! saves, which must check and write in one step, are Lua scripts sent by `EVALSHA` (with
+//! one `EVAL` fallback the first time a server sees them).
 
 use deadpool_redis::redis::{self, Cmd, ErrorKind, RedisError, Script, ServerErrorKind, Value};
 
@@ -38,7 +37,7 @@ pub struct RedisStore {
 #[derive(Debug, Clone)]
 struct Scripts {
     create: Lua,
-    renew: Lua,
+    save: Lua,
 }
 
 /// A Lua script and its SHA-1, the name `EVALSHA` knows it by.
@@ -70,7 +69,7 @@ impl RedisStore {
     ) -> Self {
         let scripts = Scripts {
             create: Lua::new(include_str!("lua/create.lua")),
-            renew: Lua::new(include_str!("lua/renew.lua")),
+            save: Lua::new(include_str!("lua/save.lua")),
         };
         Self { pool, prefix: prefix.into(), expiry, clock, scripts }
     }
@@ -153,69 +152,40 @@ impl RedisStore {
     }
 
     /// [`SessionStore::update`], as a future of known type (see [`RedisStore::load_now`]).
-    ///
-    /// One `MULTI` … `EXEC` transaction of plain commands, which costs Redis less than a
-    /// script (a Lua script doing the same: ≈ 5 µs of Redis CPU per update, this: ≈ 3 µs;
-    /// an empty script alone costs ≈ 2.5 µs on Redis 7.0):
-    ///
-    /// ```text
-    /// PEXPIRE key ttl        1: the session exists (idle timeout restarted); 0: it ended
-    /// HSET key field value …     the changed fields (if any)
-    /// HDEL key field …           the removed fields (if any)
-    /// PEXPIRE key 0 NX       deletes the key if it has no TTL
-    /// ```
-    ///
-    /// On a session that has ended, `HSET` makes a new hash without a TTL, and the last
-    /// command, which deletes a key that has none, removes it before `EXEC` returns: no
-    /// other client ever sees it, so an update never brings a session back. A live session
-    /// has its TTL from the first command, so the last one leaves it alone. (`NX` on
-    /// `PEXPIRE` needs Redis 7.0.)
     pub(crate) async fn update_now(
         &self,
         id: &SessionId,
         created_ms: u64,
         changes: &Changes,
     ) -> Result<bool, StoreError> {
-        let key = self.key(id);
-        let Some(ttl) = self.ttl_or_end(&key, created_ms).await? else {
-            return Ok(false);
-        };
-        let tx = update_transaction(&key, ttl, changes);
-        let mut conn = self.pool.get().await.map_err(unavailable)?;
-        let replies = match conn.send_transaction(&tx).await {
-            Ok(Value::Array(replies)) => replies,
-            Ok(Value::ServerError(e)) => return Err(redis_down(e.into())),
-            Ok(other) => return Err(unexpected(&key, &other)),
-            Err(e) => {
-                if e.kind() == ErrorKind::Server(ServerErrorKind::ExecAbort) {
-                    // Nothing of it ran. A server older than 7.0 refuses `PEXPIRE … NX`.
-                    rocket::error!(
-                        "sessions: Redis refused the save (Redis 7.0 or later is needed)"
-                    );
-                }
-                return Err(redis_down(e));
-            }
-        };
-        if let Some(Value::ServerError(e)) =
-            replies.iter().find(|r| matches!(r, Value::ServerError(_)))
-        {
-            return Err(redis_down(e.clone().into()));
-        }
-        match replies.first() {
-            Some(Value::Int(1)) => Ok(true),
-            Some(Value::Int(0)) => Ok(false),
-            other => Err(unexpected(&key, other.unwrap_or(&Value::Nil))),
-        }
+        let saved = self.save(&self.key(id), None, created_ms, changes).await?;
+        Ok(saved == 1)
     }
 
-    /// The TTL a write of the session at `key`, created at `created_ms`, sets: the idle
-    /// timeout, cut short by the absolute deadline. `None` once the deadline has passed
-    /// (while the request ran): the session is then deleted.
-    async fn ttl_or_end(&self, key: &str, created_ms: u64) -> Result<Option<u64>, StoreError> {
-        match self.expiry.ttl_ms(created_ms, self.clock.now_ms()) {
-            Some(ttl) => Ok(Some(ttl)),
-            None => self.unlink(key).await.map(|()| None),
-        }
+    /// Saves `changes` to the session at `key` (moving it to `new_key`, if given) if it
+    /// still exists: the save script's answer, or `0` without a round trip when the
+    /// session has passed its absolute deadline (it is then deleted).
+    async fn save(
+        &self,
+        key: &str,
+        new_key: Option<&str>,
+        created_ms: u64,
+        changes: &Changes,
+    ) -> Result<i64, StoreError> {
+        let Some(ttl) = self.expiry.ttl_ms(created_ms, self.clock.now_ms()) else {
+            // The deadline passed while the request ran: the session ends here.
+            self.unlink(key).await?;
+            return Ok(0);
+        };
+        let keys: Vec<&str> = std::iter::once(key).chain(new_key).collect();
+        let size = changes.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, String::len));
+        let value = self
+            .run(&self.scripts.save, &keys, 2 + 2 * changes.len(), size.sum(), |cmd| {
+                cmd.arg(ttl);
+                push_changes(cmd, changes);
+            })
+            .await?;
+        Ok(as_int(&value).unwrap_or(0))
     }
 
     async fn unlink(&self, key: &str) -> Result<(), StoreError> {
@@ -308,50 +278,6 @@ fn push_changes(cmd: &mut Cmd, changes: &Changes) {
     }
 }
 
-/// The transaction of [`RedisStore::update_now`].
-fn update_transaction(key: &str, ttl: u64, changes: &Changes) -> redis::Pipeline {
-    let (mut sets, mut set_bytes, mut dels, mut del_bytes) = (0, 0, 0, 0);
-    for (field, value) in changes {
-        match value {
-            Some(value) => (sets, set_bytes) = (sets + 1, set_bytes + field.len() + value.len()),
-            None => (dels, del_bytes) = (dels + 1, del_bytes + field.len()),
-        }
-    }
-    let mut tx = redis::Pipeline::with_capacity(4);
-    tx.atomic();
-    let mut touch = command("PEXPIRE", 2, key.len());
-    touch.arg(key).arg(ttl);
-    tx.add_command(touch);
-    if sets > 0 {
-        let mut hset = command("HSET", 1 + 2 * sets, key.len() + set_bytes);
-        hset.arg(key);
-        for (field, value) in changes {
-            if let Some(value) = value {
-                hset.arg(field).arg(value);
-            }
-        }
-        tx.add_command(hset);
-    }
-    if dels > 0 {
-        let mut hdel = command("HDEL", 1 + dels, key.len() + del_bytes);
-        hdel.arg(key);
-        for (field, _) in changes.iter().filter(|(_, value)| value.is_none()) {
-            hdel.arg(field);
-        }
-        tx.add_command(hdel);
-    }
-    let mut undo = command("PEXPIRE", 3, key.len() + 2);
-    undo.arg(key).arg(0).arg("NX");
-    tx.add_command(undo);
-    tx
-}
-
-/// A reply that no Redis gives to these commands.
-fn unexpected(key: &str, reply: &Value) -> StoreError {
-    let detail = format!("session {key}: {reply:?}");
-    redis_down(RedisError::from((ErrorKind::Client, "unexpected reply to a save", detail)))
-}
-
 /// Reads the flat `HGETALL` array of a load. `None` for a missing session and for a hash
 /// we cannot read as one of ours (no meta field, another layout version): such a hash is
 /// left untouched in Redis and the visitor gets a fresh session. A field whose value is not
@@ -438,22 +364,10 @@ impl SessionStore for RedisStore {
         created_ms: u64,
         changes: &Changes,
     ) -> Result<bool, StoreError> {
-        let (key, new_key) = (self.key(old), self.key(new));
-        let Some(ttl) = self.ttl_or_end(&key, created_ms).await? else {
-            return Ok(false);
-        };
-        let keys = [key.as_str(), new_key.as_str()];
-        let size = changes.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, String::len));
-        let value = self
-            .run(&self.scripts.renew, &keys, 2 + 2 * changes.len(), size.sum(), |cmd| {
-                cmd.arg(ttl);
-                push_changes(cmd, changes);
-            })
-            .await?;
-        match as_int(&value) {
-            Some(1) => Ok(true),
-            Some(-1) => Err(StoreError::Collision),
-            _ => Ok(false),
+        let new_key = self.key(new);
+        match self.save(&self.key(old), Some(&new_key), created_ms, changes).await? {
+            -1 => Err(StoreError::Collision),
+            saved => Ok(saved == 1),
         }
     }
 
