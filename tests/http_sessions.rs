@@ -198,7 +198,7 @@ async fn the_session_cookie_is_httponly_samesite_lax_path_root_and_not_secure_in
     assert_eq!(cookie.secure(), None);
     assert_eq!(cookie.domain(), None);
     assert_eq!(cookie.max_age().map(|d| d.whole_seconds()), Some(86_400));
-    assert_eq!(cookie.value().len(), 43, "256 bits in base64url");
+    assert_eq!(cookie.value().len(), 54, "256 random bits and the creation time, base64url");
     assert!(SessionId::parse(cookie.value()).is_some());
 }
 
@@ -336,13 +336,14 @@ async fn a_session_key_holding_another_type_gets_the_visitor_a_new_session() {
 async fn a_session_past_its_absolute_lifetime_comes_back_empty_and_is_deleted() {
     let ctx = Ctx::new("absolute");
     let client = common::untracked(ctx.rocket()).await;
-    let id = start_session(&client).await;
-    let key = ctx.key_of(&id);
-    // Created two days ago: past the 24 h lifetime however recently it was used.
+    // Created two days ago (the id carries the time): past the 24 h lifetime however
+    // recently it was used, though Redis still holds it.
     let two_days_ago = common::now_ms() - 2 * 86_400_000;
-    let meta = format!("1:{two_days_ago}");
-    let age = redis::cmd("HSET").arg(&key).arg("\0meta").arg(meta).to_owned();
-    let _: () = test_redis::query(&ctx.url, &age).await;
+    let id = SessionId::generate(two_days_ago).unwrap().encode();
+    let key = ctx.key_of(&id);
+    let old = redis::cmd("HSET").arg(&key).arg("count").arg("41").to_owned();
+    let _: () = test_redis::query(&ctx.url, &old).await;
+    let _: () = test_redis::query(&ctx.url, redis::cmd("PEXPIRE").arg(&key).arg(60_000)).await;
 
     let res = client.get("/api/counter").cookie(with_cookie(&id)).dispatch().await;
     let fresh = set_cookie(&res, COOKIE).expect("a new session").value().to_owned();
@@ -352,10 +353,40 @@ async fn a_session_past_its_absolute_lifetime_comes_back_empty_and_is_deleted() 
 }
 
 #[rocket::async_test]
+async fn a_cookie_with_another_creation_time_is_another_session_and_never_adopted() {
+    // The creation time rides in the id, so a visitor could try to move it forward to
+    // escape the absolute lifetime: the storage key is the hash of the whole id, so the
+    // edited id names an empty key and the visitor gets a new session.
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let ctx = Ctx::new("retimed");
+    let client = common::untracked(ctx.rocket()).await;
+    let id = start_session(&client).await;
+    let mut bytes = URL_SAFE_NO_PAD.decode(&id).expect("base64url");
+    assert_eq!(bytes.len(), 40, "32 random bytes, then the creation time");
+    let later = SessionId::parse(&id).unwrap().created_ms() + 3_600_000;
+    bytes[32..].copy_from_slice(&later.to_be_bytes());
+    let retimed = URL_SAFE_NO_PAD.encode(&bytes);
+    assert_eq!(SessionId::parse(&retimed).map(|id| id.created_ms()), Some(later));
+
+    let res = client.get("/api/counter").cookie(with_cookie(&retimed)).dispatch().await;
+    let fresh = set_cookie(&res, COOKIE).expect("a new session").value().to_owned();
+    assert_ne!(fresh, retimed);
+    assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }));
+    let mut keys = ctx.keys().await;
+    keys.sort();
+    let mut expected = vec![ctx.key_of(&id), ctx.key_of(&fresh)];
+    expected.sort();
+    assert_eq!(keys, expected, "nothing was stored under the edited id");
+    let res = client.get("/api/session").cookie(with_cookie(&id)).dispatch().await;
+    assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }), "the real one is intact");
+}
+
+#[rocket::async_test]
 async fn garbled_or_forged_cookies_get_a_fresh_session_and_are_never_adopted() {
     let ctx = Ctx::new("forged");
     let client = common::untracked(ctx.rocket()).await;
-    let forged = SessionId::generate().unwrap().encode();
+    let forged = SessionId::generate(common::now_ms()).unwrap().encode();
     for bad in ["garbage", "", "%%%", &"A".repeat(500), forged.as_str()] {
         let res = client.get("/api/counter").cookie(with_cookie(bad)).dispatch().await;
         assert_eq!(res.status(), Status::Ok, "cookie {bad:?}");

@@ -133,13 +133,14 @@ impl State {
     }
 
     /// Sets `key` to the JSON text `value`; storing the value already there changes
-    /// nothing. The first write to a new session mints its id.
+    /// nothing. The first write to a new session mints its id (`mint` is given the
+    /// creation time the id carries: `now_ms`).
     pub fn insert<E>(
         &mut self,
         key: &str,
         value: String,
         now_ms: u64,
-        mint: impl FnOnce() -> Result<SessionId, E>,
+        mint: impl FnOnce(u64) -> Result<SessionId, E>,
     ) -> Result<(), E> {
         if self.fields.get(key) == Some(&value) {
             return Ok(());
@@ -181,9 +182,9 @@ impl State {
         }
     }
 
-    /// Gives the session a new id, keeping its data. Does nothing when there is no session
-    /// to rotate.
-    pub fn cycle_id<E>(&mut self, mint: impl FnOnce() -> Result<SessionId, E>) -> Result<(), E> {
+    /// Gives the session a new id, keeping its data and its creation time (given to
+    /// `mint`). Does nothing when there is no session to rotate.
+    pub fn cycle_id<E>(&mut self, mint: impl FnOnce(u64) -> Result<SessionId, E>) -> Result<(), E> {
         match self.status {
             Status::Unchanged | Status::Changed | Status::Renewed => {
                 self.status = Status::Renewed;
@@ -191,7 +192,7 @@ impl State {
             Status::New if self.id.is_some() => {}
             Status::New | Status::Purged => return Ok(()),
         }
-        self.id = Some(mint()?);
+        self.id = Some(mint(self.created_ms)?);
         Ok(())
     }
 
@@ -212,13 +213,13 @@ impl State {
     fn mark_written<E>(
         &mut self,
         now_ms: u64,
-        mint: impl FnOnce() -> Result<SessionId, E>,
+        mint: impl FnOnce(u64) -> Result<SessionId, E>,
     ) -> Result<(), E> {
         match self.status {
             Status::Unchanged => self.status = Status::Changed,
             Status::Changed | Status::Renewed => {}
             Status::New | Status::Purged if self.id.is_none() => {
-                self.id = Some(mint()?);
+                self.id = Some(mint(now_ms)?);
                 self.status = Status::New;
                 self.created_ms = now_ms;
             }

@@ -4,12 +4,12 @@ use std::convert::Infallible;
 
 use super::*;
 
-fn mint() -> Result<SessionId, Infallible> {
-    Ok(SessionId::generate().expect("OS random source"))
+fn mint(created_ms: u64) -> Result<SessionId, Infallible> {
+    Ok(SessionId::generate(created_ms).expect("OS random source"))
 }
 
 fn loaded() -> (SessionId, State) {
-    let id = mint().unwrap();
+    let id = mint(5).unwrap();
     let mut fields = Fields::new();
     fields.insert("a".into(), "1".into());
     (id.clone(), State::loaded(id, Record { created_ms: 5, fields }))
@@ -50,6 +50,7 @@ fn a_fresh_session_is_created_on_its_first_write_with_a_new_cookie() {
             assert_eq!(id, cookie);
             assert_eq!(record.fields.len(), 2);
             assert_eq!(record.created_ms, 8);
+            assert_eq!(id.created_ms(), 8, "the id carries the creation time");
         }
         other => panic!("expected a create, got {other:?}"),
     }
@@ -81,6 +82,7 @@ fn cycling_the_id_moves_the_data_to_a_new_cookie() {
         (Commit::Renew { old: o, new, created_ms, changes }, CookieChange::Set(cookie)) => {
             assert_eq!(o, old);
             assert_eq!(created_ms, 5);
+            assert_eq!(new.created_ms(), 5, "a rotated id keeps the creation time");
             assert_ne!(new, old);
             assert_eq!(new, cookie);
             assert!(changes.is_empty());

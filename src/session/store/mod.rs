@@ -28,7 +28,8 @@ pub type Changes = Vec<(String, Option<String>)>;
 /// What a store holds for one session.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Record {
-    /// Creation time, milliseconds since the Unix epoch.
+    /// Creation time, milliseconds since the Unix epoch: the time the session's id
+    /// carries ([`SessionId::created_ms`]).
     pub created_ms: u64,
     /// Field name to JSON text.
     pub fields: Fields,
@@ -115,6 +116,7 @@ pub enum StoreError {
 ///   `new` is taken.
 /// - `replace` is `delete(old)` then `create(id)` as one step.
 /// - `delete` removes the record; deleting a missing record succeeds.
+/// - A record may have no fields: a session emptied by `update` or `renew` still exists.
 /// - No record lives longer than the store's [`Expiry`] allows.
 #[rocket::async_trait]
 pub trait SessionStore: Send + Sync + 'static {

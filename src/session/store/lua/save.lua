@@ -35,5 +35,11 @@ if n > last_set then
       redis.call('HDEL', key, unpack(ARGV, i, math.min(i + 999, n)))
     end
   end
+  -- Redis deletes a hash when its last field goes: an emptied session is kept as the one
+  -- reserved field "\0" (which loads skip), with its TTL.
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('HSET', key, '\0', '')
+    redis.call('PEXPIRE', key, ARGV[1])
+  end
 end
 return 1
