@@ -4,9 +4,11 @@
 #
 # Feeds Redis OPS pipelined operations per kind through `redis-cli --pipe` (as the app's
 # multiplexed connection sends them: many commands per read) over 64 session hashes, and
-# reads Redis's used_cpu_user + used_cpu_sys from INFO before and after. The save is the
-# app's own save script (src/session/store/lua/save.lua), loaded with SCRIPT LOAD; "empty
-# script" is `return 1` with the same arguments, the price of entering Lua at all.
+# reads Redis's used_cpu_user + used_cpu_sys from INFO before and after. "save" is what
+# the app sends for an update that only sets fields (the counter's); "EVALSHA save.lua"
+# is the app's save script (src/session/store/lua/save.lua, loaded with SCRIPT LOAD),
+# which updates that remove fields or rotate the id use; "return 1" is an empty script
+# with the same arguments, the price of entering Lua at all.
 # Prints µs of Redis CPU per operation. Deletes the keys it made.
 #
 # Needs redis-cli and a Redis it may write to (REDIS_URL, default DB 15 of
@@ -48,14 +50,15 @@ resp() {
         key = p "h" (i % 64); str = p "s" (i % 64)
         if (kind == "get") print cmd("GET " str)
         else if (kind == "setex") print cmd("SETEX " str " 1800 {\"count\":" i "}")
-        else if (kind == "load") print cmd("HGETALL " key) cmd("PEXPIRE " key " 1800000")
-        else if (kind == "save") print cmd("EVALSHA " save " 1 " key " 1800000 2 count " i)
+        else if (kind == "load") print cmd("HGETALL " key) cmd("PEXPIRE " key " 1800000 XX")
+        else if (kind == "save") print cmd("HSET " key " count " i) cmd("PEXPIRE " key " 1800000 XX")
+        else if (kind == "script") print cmd("EVALSHA " save " 1 " key " 1800000 2 count " i)
         else if (kind == "empty") print cmd("EVALSHA " empty " 1 " key " 1800000 2 count " i)
       }
     }'
 }
 
-for kind in get setex load save empty; do resp "$OPS" "$kind" >"$WORK/$kind"; done
+for kind in get setex load save script empty; do resp "$OPS" "$kind" >"$WORK/$kind"; done
 # The sessions: one field each, with a TTL, as the app keeps them.
 for i in $(seq 0 63); do
   printf 'HSET %sh%d count 1\nPEXPIRE %sh%d 1800000\n' "$PREFIX" "$i" "$PREFIX" "$i"
@@ -64,12 +67,13 @@ done | rcli >/dev/null
 printf '%-26s' operation
 for r in $(seq 1 "$ROUNDS"); do printf '%10s' "round $r"; done
 printf '\n'
-for kind in get setex load save empty; do
+for kind in get setex load save script empty; do
   case $kind in
     get) label="GET (floor read)" ;;
     setex) label="SETEX (floor write)" ;;
     load) label="HGETALL + PEXPIRE (load)" ;;
-    save) label="EVALSHA save.lua (save)" ;;
+    save) label="HSET + PEXPIRE (save)" ;;
+    script) label="EVALSHA save.lua" ;;
     empty) label="EVALSHA return 1" ;;
   esac
   printf '%-26s' "$label"

@@ -357,16 +357,36 @@ async fn a_redis_update_of_an_ended_session_leaves_no_key_behind() {
 }
 
 #[rocket::async_test]
-async fn a_redis_update_keeps_a_live_session_that_has_lost_its_ttl() {
-    // Someone ran `PERSIST` on a session: an update keeps its data and gives it a TTL again.
+async fn a_redis_hash_without_a_ttl_is_no_session_and_is_removed() {
+    // Every session key has a TTL. A hash without one is what an update that only sets
+    // fields (`HSET`, then `PEXPIRE … XX`) leaves for a moment when its session has just
+    // ended, or a key someone made persistent: no load serves it and no save revives it
+    // (or gives it a TTL); each removes it.
     let (h, url) = redis_store();
-    let id = id();
-    h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
-    let key = h.store.key(&id);
-    let _: () = test_redis::query(&url, redis::cmd("PERSIST").arg(&key)).await;
-    assert!(h.store.update(&id, START_MS, &changes(&[("a", Some("2"))])).await.unwrap());
-    assert_eq!(fields_of(&h.store, &id).await, Some(record(&[("a", "2")]).fields));
-    assert!(pttl(&url, &key).await > 0, "the update gave the session its TTL back");
+    let exists = |key: String| {
+        let url = url.clone();
+        async move { test_redis::query::<i64>(&url, redis::cmd("EXISTS").arg(key)).await }
+    };
+    let renewed = id();
+    let operations = ["load", "set", "set and delete", "renew"];
+    for operation in operations {
+        let id = id();
+        h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
+        let key = h.store.key(&id);
+        let _: () = test_redis::query(&url, redis::cmd("PERSIST").arg(&key)).await;
+        let alive = match operation {
+            "load" => h.store.load(&id).await.unwrap().is_some(),
+            "set" => h.store.update(&id, START_MS, &changes(&[("a", Some("2"))])).await.unwrap(),
+            "set and delete" => {
+                let update = changes(&[("a", None), ("b", Some("2"))]);
+                h.store.update(&id, START_MS, &update).await.unwrap()
+            }
+            _ => h.store.renew(&id, &renewed, START_MS, &Changes::new()).await.unwrap(),
+        };
+        assert!(!alive, "{operation}: a hash without a TTL was taken for a session");
+        assert_eq!(exists(key).await, 0, "{operation}: the hash without a TTL is still there");
+    }
+    assert_eq!(exists(h.store.key(&renewed)).await, 0, "the renewal created its new id");
 }
 
 #[rocket::async_test]

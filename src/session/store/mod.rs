@@ -99,7 +99,8 @@ pub enum StoreError {
     Collision,
 }
 
-/// A place to keep sessions. All methods are one atomic step each.
+/// A place to keep sessions. Each method is one step: no other call ever sees it half
+/// done.
 ///
 /// # Contract
 /// - `load` returns the record if it exists and has not expired, and in the same step
@@ -107,8 +108,10 @@ pub enum StoreError {
 /// - `create` writes a new record and fails with [`StoreError::Collision`] if the id is
 ///   taken: it never overwrites.
 /// - `update` applies `changes` and starts the idle timeout again, **only if the record
-///   still exists**; it returns `false` (and writes nothing) when the record is gone, so a
-///   request that outlives a logout can never bring the session back. `created_ms` is the
+///   still exists**; it returns `false` (and leaves nothing behind) when the record is
+///   gone, so a request that outlives a logout can never bring the session back. An update
+///   racing the record's end or move to a new id may report `false` after its changes
+///   landed: in the record that then ended, or that moved with them. `created_ms` is the
 ///   creation time `load` returned for the record (it never changes), so a store need not
 ///   read it again to enforce the absolute lifetime.
 /// - `renew` moves the record from `old` to `new`, applying `changes`, so the data stays

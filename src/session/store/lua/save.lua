@@ -5,13 +5,19 @@
 -- field/value pairs to set, then those pairs, then the fields to delete.
 -- Returns 1 when saved, 0 when the session is gone (never re-created), -1 when KEYS[2]
 -- exists already.
--- Runs on every write: the common case (a few fields, no rotation) takes one branch per
--- step; each Lua operation here costs Redis CPU on every save.
+-- Runs for saves that delete fields or rotate the id (a save that only sets fields is
+-- HSET + PEXPIRE XX, without a script: see redis.rs); each Lua operation here costs Redis
+-- CPU on every such save.
 local key, new = KEYS[1], KEYS[2]
 if new and redis.call('EXISTS', new) == 1 then return -1 end
 -- PEXPIRE restarts the idle timeout and, answering 0 for a missing key, tells whether the
--- session still exists: nothing below runs for a session that has ended.
-if redis.call('PEXPIRE', key, ARGV[1]) == 0 then return 0 end
+-- session still exists: nothing below runs for a session that has ended. XX: a hash
+-- without a TTL is no session (what a script-free update of a session that has just
+-- ended leaves for a moment, or a key made persistent by hand), so it is not given one.
+if redis.call('PEXPIRE', key, ARGV[1], 'XX') == 0 then
+  redis.call('PEXPIRE', key, 0, 'NX') -- deletes such a hash, if there is one
+  return 0
+end
 if new then
   redis.call('RENAME', key, new) -- the TTL moves with the key
   key = new
