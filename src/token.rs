@@ -29,16 +29,21 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()
 }
 
-/// Appends `bytes` in lowercase hex to `out`.
-pub fn push_hex(out: &mut String, bytes: &[u8; 32]) {
+/// `bytes` in lowercase hex (ASCII).
+pub fn hex(bytes: &[u8; 32]) -> [u8; 64] {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut hex = [0u8; 64];
     for (pair, byte) in hex.chunks_exact_mut(2).zip(bytes) {
         pair[0] = HEX[usize::from(byte >> 4)];
         pair[1] = HEX[usize::from(byte & 0xf)];
     }
-    // Only ASCII digits and letters went in.
-    out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
+    hex
+}
+
+/// Appends `bytes` in lowercase hex to `out`.
+pub fn push_hex(out: &mut String, bytes: &[u8; 32]) {
+    // Only ASCII digits and letters are in `hex`.
+    out.push_str(std::str::from_utf8(&hex(bytes)).unwrap_or_default());
 }
 
 /// The lowercase hex SHA-256 of `data`.

@@ -25,9 +25,9 @@ const ENCODED_LEN: usize = 54;
 #[derive(Clone)]
 pub struct SessionId {
     bytes: [u8; ID_BYTES],
-    /// SHA-256 of `bytes`, computed once: a request that loads and then saves its session
-    /// names the Redis key twice.
-    digest: OnceLock<[u8; 32]>,
+    /// SHA-256 of `bytes` in lowercase hex, computed once: a request that loads and then
+    /// saves its session names the Redis key twice.
+    digest_hex: OnceLock<[u8; 64]>,
 }
 
 impl PartialEq for SessionId {
@@ -66,7 +66,7 @@ impl SessionId {
     }
 
     fn from_bytes(bytes: [u8; ID_BYTES]) -> Self {
-        Self { bytes, digest: OnceLock::new() }
+        Self { bytes, digest_hex: OnceLock::new() }
     }
 
     /// Parses an id from its cookie form. Anything that is not exactly 54 base64url
@@ -93,8 +93,10 @@ impl SessionId {
     pub fn storage_key(&self, prefix: &str) -> String {
         let mut key = String::with_capacity(prefix.len() + 64);
         key.push_str(prefix);
-        let digest = self.digest.get_or_init(|| crate::token::sha256(&self.bytes));
-        crate::token::push_hex(&mut key, digest);
+        let hex =
+            self.digest_hex.get_or_init(|| crate::token::hex(&crate::token::sha256(&self.bytes)));
+        // Only ASCII digits and letters are in `hex`.
+        key.push_str(std::str::from_utf8(hex).unwrap_or_default());
         key
     }
 }
