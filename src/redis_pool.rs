@@ -277,7 +277,7 @@ impl managed::Manager for Manager {
 /// restart, a cut by the network — is sent once more on a fresh connection, so the first
 /// request after a restart does not fail. It may then run twice if Redis had run it before
 /// the drop: send commands that give the same result when repeated (as `SET`, `GETDEL`,
-/// `UNLINK` and the session scripts do).
+/// `UNLINK` and the session store's commands and scripts do).
 ///
 /// Redis connections here are multiplexed: many requests can have commands in flight on
 /// one connection, and the commands queued while one is written go out in the same

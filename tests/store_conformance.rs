@@ -321,8 +321,9 @@ async fn the_redis_ttl_never_outlives_the_absolute_deadline() {
 
 #[rocket::async_test]
 async fn a_redis_save_in_the_last_idle_period_stops_the_ttl_at_the_deadline() {
-    // The save script sets the TTL the store computes from the creation time the caller
-    // loaded: near the deadline that is the time left, not the idle timeout.
+    // Every save (set-only updates without the script, the others with it) sets the TTL
+    // the store computes from the creation time the caller loaded: near the deadline that
+    // is the time left, not the idle timeout.
     let (h, url) = redis_store();
     let (id, new) = (id(), self::id());
     h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
@@ -333,6 +334,15 @@ async fn a_redis_save_in_the_last_idle_period_stops_the_ttl_at_the_deadline() {
     assert!(h.store.renew(&id, &new, START_MS, &Changes::new()).await.unwrap());
     let left = pttl(&url, &h.store.key(&new)).await;
     assert!((1..=10_000).contains(&left), "TTL {left} ms after a renewal must stop there too");
+    let _: () = test_redis::query(
+        &url,
+        redis::cmd("PEXPIRE").arg(h.store.key(&new)).arg(IDLE.as_millis() as u64),
+    )
+    .await;
+    let removal = changes(&[("a", None), ("b", Some("3"))]);
+    assert!(h.store.update(&new, START_MS, &removal).await.unwrap());
+    let left = pttl(&url, &h.store.key(&new)).await;
+    assert!((1..=10_000).contains(&left), "TTL {left} ms after a save with the script too");
 }
 
 #[rocket::async_test]
@@ -420,6 +430,15 @@ async fn a_redis_key_that_is_not_a_hash_is_not_loaded_and_left_alone() {
     assert_eq!(h.store.load(&id).await.unwrap(), None, "a wrong type is not an outage");
     let left: String = test_redis::query(&url, redis::cmd("GET").arg(&key)).await;
     assert_eq!(left, "garbage", "data we cannot read is never deleted");
+    // A session whose key changed type between its load and its save: the save fails
+    // (never reported done), with or without the script, and the key is left alone.
+    let _: () = test_redis::query(&url, redis::cmd("PEXPIRE").arg(&key).arg(60_000)).await;
+    for update in [changes(&[("a", Some("1"))]), changes(&[("a", None), ("b", Some("1"))])] {
+        let saved = h.store.update(&id, START_MS, &update).await;
+        assert!(matches!(saved, Err(StoreError::Unavailable(_))), "{update:?}: {saved:?}");
+    }
+    let left: String = test_redis::query(&url, redis::cmd("GET").arg(&key)).await;
+    assert_eq!(left, "garbage");
 }
 
 #[rocket::async_test]

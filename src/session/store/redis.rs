@@ -226,13 +226,13 @@ impl RedisStore {
         let replies = conn.send_pipeline(&pipe).await.map_err(redis_down)?;
         drop(conn);
         match replies.as_slice() {
-            [_, Value::Int(1)] => Ok(1),
+            [Value::ServerError(e), _] | [_, Value::ServerError(e)] => {
+                Err(redis_down(e.clone().into()))
+            }
+            [Value::Int(_), Value::Int(1)] => Ok(1),
             [Value::Int(_), Value::Int(_)] => {
                 self.sweep(key).await?;
                 Ok(0)
-            }
-            [Value::ServerError(e), _] | [_, Value::ServerError(e)] => {
-                Err(redis_down(e.clone().into()))
             }
             _ => Err(redis_down((ErrorKind::Parse, "unexpected reply to HSET + PEXPIRE").into())),
         }
