@@ -210,7 +210,8 @@ impl RedisStore {
     /// restarts the idle timeout of a live session (every live session has a TTL) and
     /// answers whether there was one. If the session had ended, the `HSET` made a hash
     /// without a TTL, which no load or save accepts: it is deleted in one more round trip,
-    /// only then. Answers as the save script does.
+    /// only then (if that fails, the next load of the id deletes it). Answers as the save
+    /// script does.
     async fn set_fields(&self, key: &str, ttl: u64, changes: &Changes) -> Result<i64, StoreError> {
         let size = changes.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, String::len));
         let mut set = command("HSET", 1 + 2 * changes.len(), key.len() + size.sum::<usize>());
