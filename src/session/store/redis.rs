@@ -191,13 +191,13 @@ impl RedisStore {
             self.unlink(key).await?;
             return Ok(0);
         };
+        let size = changes.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, String::len)).sum();
         if new_key.is_none() && !changes.is_empty() && changes.iter().all(|(_, v)| v.is_some()) {
-            return self.set_fields(key, ttl, changes).await;
+            return self.set_fields(key, ttl, changes, size).await;
         }
         let keys: Vec<&str> = std::iter::once(key).chain(new_key).collect();
-        let size = changes.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, String::len));
         let value = self
-            .run(&self.scripts.save, &keys, 2 + 2 * changes.len(), size.sum(), |cmd| {
+            .run(&self.scripts.save, &keys, 2 + 2 * changes.len(), size, |cmd| {
                 cmd.arg(ttl);
                 push_changes(cmd, changes);
             })
@@ -211,13 +211,20 @@ impl RedisStore {
     /// answers whether there was one. If the session had ended, the `HSET` made a hash
     /// without a TTL, which no load or save accepts: it is deleted in one more round trip,
     /// only then (if that fails, the next load of the id deletes it). Answers as the save
-    /// script does.
-    async fn set_fields(&self, key: &str, ttl: u64, changes: &Changes) -> Result<i64, StoreError> {
-        let size = changes.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, String::len));
-        let mut set = command("HSET", 1 + 2 * changes.len(), key.len() + size.sum::<usize>());
+    /// script does. `changes` set fields only, holding `size` bytes.
+    async fn set_fields(
+        &self,
+        key: &str,
+        ttl: u64,
+        changes: &Changes,
+        size: usize,
+    ) -> Result<i64, StoreError> {
+        let mut set = command("HSET", 1 + 2 * changes.len(), key.len() + size);
         set.arg(key);
         for (field, value) in changes {
-            set.arg(field).arg(value);
+            if let Some(value) = value {
+                set.arg(field).arg(value);
+            }
         }
         let mut touch = command("PEXPIRE", 3, key.len());
         touch.arg(key).arg(ttl).arg("XX");
