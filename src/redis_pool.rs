@@ -37,7 +37,9 @@ use serde::Deserialize;
 /// The `[databases.NAME]` keys this pool reads.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct RedisPoolConfig {
-    /// Redis URL, `redis://[user:password@]host:port/db` or `rediss://` for TLS.
+    /// Redis URL, `redis://[user:password@]host:port/db`. This crate builds redis-rs
+    /// without TLS, so a `rediss://` URL is refused at launch; an app that needs TLS turns
+    /// on redis-rs's `tokio-rustls-comp` feature in its own `Cargo.toml` (not tested here).
     /// _Default:_ none, required.
     pub url: String,
     /// Most connections the pool opens. _Default:_ `workers * 4`.

@@ -1,14 +1,30 @@
 use super::*;
 
-fn pool() -> RedisPool {
-    let config = RedisPoolConfig {
-        // Nothing connects: the pool connects lazily, and no future here is polled.
-        url: "redis://127.0.0.1:1/0".into(),
+fn config(url: &str) -> RedisPoolConfig {
+    RedisPoolConfig {
+        url: url.into(),
         max_connections: 4,
         connect_timeout: 1,
         response_timeout_ms: 1000,
-    };
-    RedisPool::new(&config).unwrap()
+    }
+}
+
+fn pool() -> RedisPool {
+    // Nothing connects: the pool connects lazily, and no future here is polled.
+    RedisPool::new(&config("redis://127.0.0.1:1/0")).unwrap()
+}
+
+/// This crate builds redis-rs without TLS: a `rediss://` URL is refused when the pool is
+/// built (at launch) with redis-rs's reason, not at the first request.
+#[test]
+fn a_tls_url_is_refused_at_launch_without_tls_support() {
+    match RedisPool::new(&config("rediss://127.0.0.1:6380/0")) {
+        Err(e @ RedisPoolError::Url(_)) => {
+            assert!(e.to_string().contains("TLS"), "unclear error: {e}");
+        }
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("a rediss:// URL was accepted without TLS support"),
+    }
 }
 
 /// Every request's load and save await a checkout. Deadpool's checkout, which may
