@@ -121,8 +121,7 @@ impl RedisStore {
         touch.arg(&key).arg(idle).arg("XX");
         let mut pipe = redis::Pipeline::with_capacity(2);
         pipe.add_command(read).add_command(touch);
-        let mut conn = self.pool.get().await.map_err(unavailable)?;
-        let mut replies = conn.send_pipeline(&pipe).await.map_err(redis_down)?.into_iter();
+        let mut replies = self.send_pipeline(&pipe).await?.into_iter();
         let hash = match (replies.next(), replies.next()) {
             // Something other than a hash under a session's key: not ours, so left alone,
             // and the visitor gets a new session (as for a hash we cannot read).
@@ -230,9 +229,7 @@ impl RedisStore {
         touch.arg(key).arg(ttl).arg("XX");
         let mut pipe = redis::Pipeline::with_capacity(2);
         pipe.add_command(set).add_command(touch);
-        let mut conn = self.pool.get().await.map_err(unavailable)?;
-        let replies = conn.send_pipeline(&pipe).await.map_err(redis_down)?;
-        drop(conn);
+        let replies = self.send_pipeline(&pipe).await?;
         match replies.as_slice() {
             [Value::ServerError(e), _] | [_, Value::ServerError(e)] => {
                 Err(redis_down(e.clone().into()))
@@ -279,6 +276,14 @@ impl RedisStore {
         };
         let eval = || build("EVAL", script.source);
         self.send(&build("EVALSHA", &script.sha1), Some(&eval)).await
+    }
+
+    /// Sends the commands of `pipe` in one round trip and returns their replies as they
+    /// came (error replies included, for the caller to sort out); resent by the pool as
+    /// [`RedisStore::send`] describes.
+    async fn send_pipeline(&self, pipe: &redis::Pipeline) -> Result<Vec<Value>, StoreError> {
+        let mut conn = self.pool.get().await.map_err(unavailable)?;
+        conn.send_pipeline(pipe).await.map_err(redis_down)
     }
 
     /// Sends `cmd` (then `on_noscript`, if Redis does not know the script) and returns the
