@@ -1,28 +1,39 @@
-//! rocket-redis-sessions: server-side sessions for Rocket 0.5 in Redis, reusing the app's
-//! own `rocket_db_pools` pool, and a demo app that shows them at work.
+//! The demo app of `rocket_redis_sessions`: session pages, a counter, a JSON API and an
+//! OAuth sign-in with a built-in authorization server, all through the library as any app
+//! would use it.
 //!
-//! The session layer ([`session`]) and the pool ([`redis_pool`]) stand alone; the rest of
-//! this crate is the demo app, assembled by [`rocket_from`].
+//! The parts meet here and nowhere else: [`rocket_from`] attaches each part's stage and
+//! hands each what it needs from the others.
+//!
+//! | part | what it is |
+//! |---|---|
+//! | [`routes`] | the pages, the dashboard's forms, the JSON API, `/health` |
+//! | [`oauth`] | the OAuth client: sign-in attempts in the session, the callback |
+//! | [`provider`] | the built-in demo authorization server |
+//! | [`page`], [`user`], [`site`], [`config`], [`secret`] | shared by the parts |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod csrf;
-pub mod flash;
+pub mod config;
 pub mod oauth;
+pub mod page;
 pub mod provider;
-pub mod redis_pool;
 pub mod routes;
-pub mod session;
-pub mod token;
+pub mod secret;
+pub mod site;
+pub mod user;
 
+use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
 use rocket_dyn_templates::Template;
+use rocket_redis_sessions::{RedisPool, SessionFairing};
 
-use crate::redis_pool::RedisPool;
-use crate::session::SessionFairing;
+use crate::provider::BuiltinClients;
+use crate::routes::HiddenKeys;
+use crate::site::Site;
 
 /// The app's Redis database, `[databases.sessions]` in `Rocket.toml`.
 #[derive(Database)]
@@ -36,11 +47,32 @@ pub fn rocket() -> Rocket<Build> {
 
 /// The app, configured from `figment` (tests pass their own).
 pub fn rocket_from(figment: Figment) -> Rocket<Build> {
+    // A pending sign-in's verifier and full `state` never show on the dashboard.
+    let hidden = HiddenKeys(vec![(oauth::flow::PREFIX, "a sign-in under way (see /oauth)")]);
     rocket::custom(figment)
         .attach(SessionsDb::init())
-        .attach(SessionFairing::redis::<SessionsDb>().error_page(routes::errors::save_failed))
+        .attach(SessionFairing::redis::<SessionsDb>().error_page(page::save_failed))
         .attach(Template::fairing())
-        .attach(routes::stage())
-        .attach(provider::stage())
+        .attach(site::stage())
+        .attach(routes::stage(hidden))
+        .attach(provider::stage(oauth::CALLBACK_PATH))
+        .attach(AdHoc::on_ignite("Built-in provider for the OAuth client", hand_over_builtin))
         .attach(oauth::stage())
+}
+
+/// Hands the OAuth client the built-in provider, as a client sees one: where browsers go
+/// to authorize (the public URL), where the app calls it (where it really listens), and
+/// the secrets of its clients.
+async fn hand_over_builtin(rocket: Rocket<Build>) -> Rocket<Build> {
+    let (Some(site), Some(clients)) = (rocket.state::<Site>(), rocket.state::<BuiltinClients>())
+    else {
+        return rocket;
+    };
+    let builtin = oauth::Builtin {
+        authorize_url: format!("{}{}", site.public_url, provider::AUTHORIZE_PATH),
+        token_url: format!("{}{}", site.local_url, provider::TOKEN_PATH),
+        userinfo_url: format!("{}{}", site.local_url, provider::USERINFO_PATH),
+        secrets: clients.secrets().map(|(id, secret)| (id.to_owned(), secret.to_owned())).collect(),
+    };
+    rocket.manage(builtin)
 }

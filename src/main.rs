@@ -2,5 +2,5 @@
 
 #[rocket::launch]
 fn launch() -> _ {
-    rocket_redis_sessions::rocket()
+    rocket_redis_sessions_demo::rocket()
 }

@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use deadpool_redis::redis;
+use rocket_redis_sessions::redis;
 use serde_json::{Value, json};
 
 use common::redis::RedisServer;

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use deadpool_redis::redis;
+use rocket_redis_sessions::redis;
 use rocket::http::{Cookie, Header, SameSite, Status};
 use rocket::tokio::sync::Barrier;
 use rocket::{State, get, routes};

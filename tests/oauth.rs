@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::Arc;
 
-use deadpool_redis::redis;
+use rocket_redis_sessions::redis;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};

@@ -126,7 +126,7 @@ async fn after_a_redis_restart_the_first_request_already_succeeds() {
 
 #[rocket::async_test]
 async fn a_restart_retires_every_pooled_connection_without_failing_a_command() {
-    use deadpool_redis::redis;
+    use rocket_redis_sessions::redis;
     use rocket_redis_sessions::redis_pool::{RedisPool, RedisPoolConfig};
 
     let mut server = RedisServer::start();

@@ -12,9 +12,9 @@ use oauth2::{
 use serde::Serialize;
 use serde_json::Value;
 
+use super::CALLBACK_PATH;
 use super::config::{OAuthConfig, ProviderConfig};
-use super::user::SignedInUser;
-use crate::provider::BuiltinClients;
+use crate::user::SignedInUser;
 
 /// Largest userinfo answer read.
 const MAX_USERINFO_BYTES: usize = 64 * 1024;
@@ -41,6 +41,31 @@ pub struct ProviderView {
     pub name: String,
     /// The name on its button.
     pub display_name: String,
+}
+
+/// The app's built-in authorization server as this client sees it, handed over when the
+/// app is assembled: its endpoints and the secrets of its clients.
+pub struct Builtin {
+    /// The authorization endpoint, where browsers go.
+    pub authorize_url: String,
+    /// The token endpoint, which this app calls.
+    pub token_url: String,
+    /// The userinfo endpoint, which this app calls.
+    pub userinfo_url: String,
+    /// Client id to secret.
+    pub secrets: BTreeMap<String, String>,
+}
+
+// By hand: a derived Debug would print the secrets.
+impl std::fmt::Debug for Builtin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builtin")
+            .field("authorize_url", &self.authorize_url)
+            .field("token_url", &self.token_url)
+            .field("userinfo_url", &self.userinfo_url)
+            .field("clients", &self.secrets.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 /// Every configured provider, and the shared settings.
@@ -71,21 +96,25 @@ fn url<T>(
 }
 
 impl Providers {
-    /// Builds every provider of `config`. Built-in providers take their URLs from
-    /// `public_url` and their secret from the built-in server's `builtin` clients.
+    /// Builds every provider of `config`, sending visitors back to `public_url`. Built-in
+    /// providers take their URLs and secret from `builtin`.
     ///
     /// # Errors
     /// A sentence naming the provider and what is missing or malformed.
-    pub fn new(config: &OAuthConfig, builtin: Option<&BuiltinClients>) -> Result<Self, String> {
-        let base = config.public_url.trim_end_matches('/');
+    pub fn new(
+        config: &OAuthConfig,
+        public_url: &str,
+        builtin: Option<&Builtin>,
+    ) -> Result<Self, String> {
+        let callback = format!("{public_url}{CALLBACK_PATH}");
         let mut providers = BTreeMap::new();
-        let builtin_off = builtin.is_none_or(|clients| clients.ids().next().is_none());
+        let builtin_off = builtin.is_none_or(|builtin| builtin.secrets.is_empty());
         for (name, p) in &config.providers {
             if p.builtin && builtin_off {
                 rocket::warn!("[oauth.providers.{name}] skipped: the built-in provider is off");
                 continue;
             }
-            let provider = Self::provider(base, name, p, builtin)
+            let provider = Self::provider(&callback, name, p, builtin)
                 .map_err(|e| format!("[oauth.providers.{name}]: {e}"))?;
             providers.insert(name.clone(), provider);
         }
@@ -102,17 +131,19 @@ impl Providers {
     }
 
     fn provider(
-        base: &str,
+        callback: &str,
         name: &str,
         p: &ProviderConfig,
-        builtin: Option<&BuiltinClients>,
+        builtin: Option<&Builtin>,
     ) -> Result<Provider, String> {
         let (authorize, token, userinfo, secret) = if p.builtin {
-            let clients = builtin.ok_or("`builtin = true` but the built-in provider is off")?;
-            let secret =
-                clients.secret(&p.client_id).ok_or("the built-in provider has no such client")?;
-            let at = |path: &str| format!("{base}/provider/{path}");
-            (at("authorize"), at("token"), at("userinfo"), Some(secret.to_owned()))
+            let builtin = builtin.ok_or("`builtin = true` but the built-in provider is off")?;
+            let secret = builtin
+                .secrets
+                .get(&p.client_id)
+                .ok_or("the built-in provider has no such client")?;
+            let urls = (&builtin.authorize_url, &builtin.token_url, &builtin.userinfo_url);
+            (urls.0.clone(), urls.1.clone(), urls.2.clone(), Some(secret.clone()))
         } else {
             let need =
                 |v: &Option<String>, what: &str| v.clone().ok_or(format!("`{what}` is missing"));
@@ -126,11 +157,7 @@ impl Providers {
         let mut client = BasicClient::new(ClientId::new(p.client_id.clone()))
             .set_auth_uri(url(AuthUrl::new, authorize, "authorize_url")?)
             .set_token_uri(url(TokenUrl::new, token, "token_url")?)
-            .set_redirect_uri(url(
-                RedirectUrl::new,
-                format!("{base}/oauth/callback"),
-                "public_url",
-            )?);
+            .set_redirect_uri(url(RedirectUrl::new, callback.to_owned(), "public_url")?);
         if let Some(secret) = secret {
             client = client.set_client_secret(ClientSecret::new(secret));
         }
@@ -210,7 +237,7 @@ impl Providers {
             provider: provider.name.clone(),
             sub,
             name,
-            signed_in_at: super::flow::now_secs(),
+            signed_in_at: super::flow::unix_now().as_secs(),
         })
     }
 }

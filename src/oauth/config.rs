@@ -9,8 +9,9 @@ use serde::Deserialize;
 #[serde(default, deny_unknown_fields)]
 pub struct OAuthConfig {
     /// Where browsers reach this app; the callback is `{public_url}/oauth/callback`.
-    /// _Default:_ `"http://127.0.0.1:8000"`.
-    pub public_url: String,
+    /// Read by [`Site`](crate::site::Site). _Default:_ `http://{address}:{port}` of the
+    /// listener (`localhost` when it listens on every address).
+    pub public_url: Option<String>,
     /// Sign-in attempts a session may have under way at once; starting one more drops the
     /// oldest. _Default:_ `5`.
     pub max_pending: usize,
@@ -21,7 +22,7 @@ pub struct OAuthConfig {
 impl Default for OAuthConfig {
     fn default() -> Self {
         Self {
-            public_url: "http://127.0.0.1:8000".into(),
+            public_url: None,
             max_pending: 5,
             providers: BTreeMap::new(),
         }

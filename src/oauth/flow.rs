@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
-use crate::session::{Session, SessionError};
+use rocket_redis_sessions::{Session, SessionError};
 
 /// Session keys of pending attempts start with this.
 pub const PREFIX: &str = "_oauth_flow:";
@@ -46,20 +46,14 @@ pub enum Found {
     Unknown,
 }
 
-/// Seconds since the Unix epoch.
-pub fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-/// Nanoseconds since the Unix epoch (saturating in the year 2554).
-pub fn now_ns() -> u64 {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    u64::try_from(nanos).unwrap_or(u64::MAX)
+/// The time since the Unix epoch.
+pub fn unix_now() -> Duration {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()
 }
 
 /// The first 128 bits of the state's SHA-256, in hex: enough to tell states apart.
 fn digest(state: &str) -> String {
-    let mut hex = crate::token::sha256_hex(state.as_bytes());
+    let mut hex = crate::secret::sha256_hex(state.as_bytes());
     hex.truncate(32);
     hex
 }

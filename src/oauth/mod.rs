@@ -11,35 +11,34 @@ mod client;
 mod config;
 pub mod flow;
 mod routes;
-mod user;
 
 use rocket::fairing::AdHoc;
+use rocket_redis_sessions::SessionLayer;
 
-pub use self::client::{ExchangeError, Providers};
+pub use self::client::{Builtin, ExchangeError, Providers};
 pub use self::config::{OAuthConfig, ProviderConfig};
-pub use self::user::SignedInUser;
-use crate::provider::BuiltinClients;
+use crate::site::Site;
 
-/// Reads `[oauth]`, builds the providers (after the built-in provider's stage, whose client
-/// secret the demo provider uses) and mounts the routes.
+/// Where providers send visitors back.
+pub const CALLBACK_PATH: &str = "/oauth/callback";
+
+/// Reads `[oauth]`, builds the providers (the built-in one from the [`Builtin`] the app
+/// hands over as managed state) and mounts the routes. Needs the [`Site`].
 pub fn stage() -> AdHoc {
     AdHoc::try_on_ignite("OAuth client", |rocket| async {
-        if rocket.state::<crate::session::SessionLayer>().is_none() {
+        if rocket.state::<SessionLayer>().is_none() {
             // The session fairing failed and said why; the client cannot work without it.
             rocket::warn!("OAuth client not mounted: the session layer is missing");
             return Ok(rocket);
         }
-        let config: OAuthConfig = match rocket.figment().find_value("oauth") {
-            Ok(_) => match rocket.figment().extract_inner("oauth") {
-                Ok(config) => config,
-                Err(e) => {
-                    rocket::error!("invalid [oauth] configuration: {e}");
-                    return Err(rocket);
-                }
-            },
-            Err(_) => OAuthConfig::default(),
+        let Some(site) = rocket.state::<Site>() else {
+            rocket::error!("OAuth client: the site stage is not attached");
+            return Err(rocket);
         };
-        match Providers::new(&config, rocket.state::<BuiltinClients>()) {
+        let built = crate::config::table::<OAuthConfig>(rocket.figment(), "oauth")
+            .map_err(|e| e.to_string())
+            .and_then(|config| Providers::new(&config, &site.public_url, rocket.state()));
+        match built {
             Ok(providers) => Ok(rocket.manage(providers).mount("/", routes::routes())),
             Err(e) => {
                 rocket::error!("invalid [oauth] configuration: {e}");

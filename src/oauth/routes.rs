@@ -8,13 +8,13 @@ use rocket::{Route, State, get, post, routes};
 use rocket_dyn_templates::{Template, context};
 use serde::Serialize;
 
-use super::client::Providers;
+use rocket_redis_sessions::flash::{self, Kind};
+use rocket_redis_sessions::{Session, SessionLayer, csrf};
+
+use super::client::{ExchangeError, Providers};
 use super::flow::{self, Found, PendingFlow};
-use super::user::SignedInUser;
-use crate::flash::{self, Kind};
-use crate::routes::errors::ErrorResponse;
-use crate::routes::page::Common;
-use crate::session::{Session, SessionLayer};
+use crate::page::{Common, ErrorResponse, check_csrf};
+use crate::user::SignedInUser;
 
 /// A pending attempt as the page shows it (never its verifier; only the start of `state`).
 #[derive(Serialize)]
@@ -33,7 +33,7 @@ fn page(
     providers: &State<Providers>,
 ) -> Result<Template, ErrorResponse> {
     let page = Common::new(&session, layer)?;
-    let now = flow::now_secs();
+    let now = flow::unix_now().as_secs();
     let mut pending: Vec<PendingView> = flow::pending(&session)
         .into_iter()
         .map(|(_, f)| PendingView {
@@ -68,8 +68,8 @@ fn login(
         verifier,
         provider: p.name.clone(),
         return_to: flow::safe_return_path(return_to, "/oauth"),
-        created_at: flow::now_secs(),
-        started_ns: flow::now_ns(),
+        created_at: flow::unix_now().as_secs(),
+        started_ns: u64::try_from(flow::unix_now().as_nanos()).unwrap_or(u64::MAX),
     };
     pending.start(&session, providers.max_pending)?;
     Ok(Redirect::to(url))
@@ -105,7 +105,7 @@ async fn callback(
             return Err(refused(Status::BadRequest, message.into()));
         }
     };
-    if pending.is_expired(flow::now_secs()) {
+    if pending.is_expired(flow::unix_now().as_secs()) {
         let message = "This sign-in took more than 10 minutes and has expired. Please start again.";
         return Err(refused(Status::BadRequest, message.into()));
     }
@@ -128,7 +128,7 @@ async fn callback(
                 // A new id (and CSRF token) once privileges change: a planted session id,
                 // or a token learnt before, is worth nothing.
                 session.cycle_id()?;
-                crate::csrf::forget(&session);
+                csrf::forget(&session);
                 flash::set(
                     &session,
                     Kind::Success,
@@ -139,10 +139,10 @@ async fn callback(
             Err(e) => {
                 rocket::warn!("sign-in with {} failed: {e}", provider.name);
                 let message = match e {
-                    super::client::ExchangeError::Token(_) => {
+                    ExchangeError::Token(_) => {
                         format!("{name} did not accept the sign-in code (token exchange failed).")
                     }
-                    super::client::ExchangeError::UserInfo(_) => {
+                    ExchangeError::UserInfo(_) => {
                         format!("{name} did not tell who you are (userinfo request failed).")
                     }
                 };
@@ -162,16 +162,13 @@ struct LogoutForm<'r> {
 /// Signs out (and gives the session a new id).
 #[post("/oauth/logout", data = "<form>")]
 fn logout(session: Session<'_>, form: Form<LogoutForm<'_>>) -> Result<Redirect, ErrorResponse> {
-    if !crate::csrf::verify(&session, form.csrf_token) {
-        let message = "This form has expired or did not come from this site. Reload and retry.";
-        return Err(ErrorResponse::new(Status::Forbidden, message));
-    }
+    check_csrf(&session, Some(form.csrf_token))?;
     let message = match SignedInUser::clear(&session) {
         true => "You are signed out.",
         false => "You were not signed in.",
     };
     session.cycle_id()?;
-    crate::csrf::forget(&session);
+    csrf::forget(&session);
     flash::set(&session, Kind::Success, message)?;
     Ok(Redirect::to("/oauth"))
 }

@@ -11,10 +11,10 @@ use super::BuiltinClients;
 use super::form::{FormError, Params};
 use super::grants::{CodeGrant, Grants};
 use super::request::{AuthorizeRequest, Rejection};
-use crate::csrf;
-use crate::routes::errors::ErrorResponse;
-use crate::session::Session;
-use crate::token::sha256_hex;
+use rocket_redis_sessions::{Session, csrf};
+
+use crate::page::{ErrorResponse, check_csrf};
+use crate::secret::sha256_hex;
 
 /// The identity the consent form offers to sign in as.
 const DEFAULT_NAME: &str = "Ada Lovelace";
@@ -132,13 +132,8 @@ async fn decide(
             ));
         }
     };
-    if !matches!(params.one("csrf_token"), Ok(Some(token)) if csrf::verify(&session, token)) {
-        rocket::info!("provider: consent form without a valid CSRF token");
-        return Answer::Error(ErrorResponse::new(
-            Status::Forbidden,
-            "This form has expired or was not sent from this site. Go back, reload the page \
-             and try again.",
-        ));
+    if let Err(refused) = check_csrf(&session, params.one("csrf_token").ok().flatten()) {
+        return Answer::Error(refused);
     }
     let request = match AuthorizeRequest::parse(&params, clients) {
         Ok(request) => request,

@@ -27,11 +27,11 @@ impl Client {
 
 /// The clients of the demo authorization server, as managed state.
 ///
-/// The app's own OAuth client reads the demo client's secret here:
+/// The app hands the demo client's secret to its own OAuth client from here:
 ///
 /// ```rust,no_run
 /// # fn f(rocket: &rocket::Rocket<rocket::Orbit>) {
-/// use rocket_redis_sessions::provider::BuiltinClients;
+/// use rocket_redis_sessions_demo::provider::BuiltinClients;
 ///
 /// let secret: Option<&str> =
 ///     rocket.state::<BuiltinClients>().and_then(|clients| clients.secret("demo-client"));
@@ -75,7 +75,7 @@ impl BuiltinClients {
                 Some(secret) => secret.clone(),
                 None => {
                     rocket::info!("provider: client {id:?} gets a random secret for this run");
-                    crate::token::random_token()?
+                    crate::secret::random_token()?
                 }
             };
             clients.insert(id.clone(), Client { redirect_uris, secret });
@@ -96,6 +96,11 @@ impl BuiltinClients {
     /// The registered client ids.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         self.clients.keys().map(String::as_str)
+    }
+
+    /// Every client id with its secret.
+    pub fn secrets(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.clients.iter().map(|(id, client)| (id.as_str(), client.secret.as_str()))
     }
 
     pub(super) fn get(&self, client_id: &str) -> Option<&Client> {

@@ -13,8 +13,6 @@ use super::ProviderError;
 const MAX_CODE_TTL: u64 = 600;
 /// Longest life of an access token: one year.
 const MAX_TOKEN_TTL: u64 = 365 * 86_400;
-/// `oauth.public_url` when the figment has none.
-const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8000";
 
 /// The `[provider]` table. Every field has a default; `ROCKET_PROVIDER={key=value}`
 /// overrides any of them.
@@ -78,10 +76,7 @@ impl ProviderConfig {
     /// [`ProviderError::Config`] for a value of the wrong type or an unknown key,
     /// [`ProviderError::Invalid`] for a value out of range.
     pub fn from_figment(figment: &Figment) -> Result<Self, ProviderError> {
-        let config: Self = match figment.find_value("provider") {
-            Ok(_) => figment.extract_inner("provider").map_err(Box::new)?,
-            Err(_) => Self::default(),
-        };
+        let config: Self = crate::config::table(figment, "provider")?;
         config.validate()?;
         Ok(config)
     }
@@ -115,12 +110,4 @@ impl ProviderConfig {
     pub fn token_ttl(&self) -> Duration {
         Duration::from_secs(self.token_ttl)
     }
-}
-
-/// This app's own OAuth callback, `{oauth.public_url}/oauth/callback`: the redirect URI of a
-/// client that registers none.
-pub(super) fn default_redirect_uri(figment: &Figment) -> String {
-    let public_url: String =
-        figment.extract_inner("oauth.public_url").unwrap_or_else(|_| DEFAULT_PUBLIC_URL.to_owned());
-    format!("{}/oauth/callback", public_url.trim_end_matches('/'))
 }

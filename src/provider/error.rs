@@ -1,8 +1,8 @@
 //! [`ProviderError`]: what the demo authorization server can fail with.
 
-use deadpool_redis::redis::RedisError;
+use rocket_redis_sessions::redis::RedisError;
 
-use crate::redis_pool::RedisPoolError;
+use rocket_redis_sessions::RedisPoolError;
 
 /// Errors of the demo authorization server. Visitors and clients never see their text: the
 /// routes answer with a status and a short message or an RFC 6749 error code, and log this.

@@ -12,13 +12,13 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use deadpool_redis::redis::{self, Cmd, FromRedisValue, Pipeline, RedisError};
+use rocket_redis_sessions::redis::{self, Cmd, FromRedisValue, Pipeline, RedisError};
 use serde::{Deserialize, Serialize};
 
 use super::{ProviderConfig, ProviderError};
-use crate::redis_pool::RedisPool;
-use crate::session::store::millis;
-use crate::token::{random_token, sha256_hex};
+use rocket_redis_sessions::RedisPool;
+
+use crate::secret::{random_token, sha256_hex};
 
 /// Expired memory entries are swept once the map holds this many.
 const SWEEP_AT: usize = 1024;
@@ -197,6 +197,11 @@ async fn query_pipe<T: FromRedisValue>(
     let mut conn = pool.get().await?;
     let result: Result<T, RedisError> = pipe.query_async(&mut conn).await;
     Ok(result?)
+}
+
+/// `d` in whole milliseconds, as Redis's `PX` takes it.
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Key to value and expiry time.

@@ -25,15 +25,13 @@ mod userinfo;
 
 use rocket::fairing::AdHoc;
 use rocket::{Build, Rocket};
-use rocket_db_pools::Database;
+use rocket_redis_sessions::SessionLayer;
 
 pub use self::clients::BuiltinClients;
 pub use self::config::{ClientConfig, ProviderConfig};
 pub use self::error::ProviderError;
 use self::grants::Grants;
-use crate::SessionsDb;
-use crate::redis_pool::RedisPool;
-use crate::session::SessionLayer;
+use crate::site::Site;
 
 /// Where the provider's routes are mounted.
 pub const BASE_PATH: &str = "/provider";
@@ -45,13 +43,14 @@ pub const TOKEN_PATH: &str = "/provider/token";
 pub const USERINFO_PATH: &str = "/provider/userinfo";
 
 /// Reads `[provider]` at ignite, manages [`BuiltinClients`] (empty when disabled) and,
-/// when `enabled`, the grant store and the `/provider/*` routes.
+/// when `enabled`, the grant store and the `/provider/*` routes. A client that registers
+/// no redirect URI gets `{public_url}{callback_path}` of the [`Site`].
 ///
 /// Attach it after the session fairing: the grants go where the sessions go, Redis
 /// through the app's pool, or memory when the session layer runs on memory.
-pub fn stage() -> AdHoc {
-    AdHoc::try_on_ignite("Demo authorization server", |rocket| async {
-        match setup(&rocket) {
+pub fn stage(callback_path: &'static str) -> AdHoc {
+    AdHoc::try_on_ignite("Demo authorization server", move |rocket| async move {
+        match setup(&rocket, callback_path) {
             Ok(None) => Ok(rocket.manage(BuiltinClients::default())),
             Ok(Some((clients, grants))) => Ok(rocket
                 .manage(clients)
@@ -67,12 +66,16 @@ pub fn stage() -> AdHoc {
     })
 }
 
-fn setup(rocket: &Rocket<Build>) -> Result<Option<(BuiltinClients, Grants)>, ProviderError> {
+fn setup(
+    rocket: &Rocket<Build>,
+    callback_path: &str,
+) -> Result<Option<(BuiltinClients, Grants)>, ProviderError> {
     let config = ProviderConfig::from_figment(rocket.figment())?;
     if !config.enabled {
         return Ok(None);
     }
-    let redirect_uri = config::default_redirect_uri(rocket.figment());
+    let site = rocket.state::<Site>().ok_or(ProviderError::Setup("the site is not known"))?;
+    let redirect_uri = format!("{}{callback_path}", site.public_url);
     let clients = BuiltinClients::from_config(&config, &redirect_uri)?;
     let Some(layer) = rocket.state::<SessionLayer>() else {
         // The session fairing failed, and launch is aborting already (not worth a second
@@ -80,13 +83,9 @@ fn setup(rocket: &Rocket<Build>) -> Result<Option<(BuiltinClients, Grants)>, Pro
         rocket::error!("provider: no session layer, so the provider is not mounted");
         return Ok(None);
     };
-    let grants = match layer.store().name() {
-        "redis" => {
-            let pool = SessionsDb::fetch(rocket).map(|db| RedisPool::clone(db));
-            let pool = pool.ok_or(ProviderError::Setup("the sessions database is not attached"))?;
-            Grants::redis(pool, &config)
-        }
-        _ => Grants::memory(&config),
+    let grants = match layer.redis_pool() {
+        Some(pool) => Grants::redis(pool.clone(), &config),
+        None => Grants::memory(&config),
     };
     rocket::info!(
         "provider: enabled at {BASE_PATH}, clients {:?}, grants in {}, codes {} s, tokens {} s",

@@ -5,8 +5,9 @@ use rocket::serde::Serialize;
 use rocket::serde::json::Json;
 use rocket::{Route, get, routes};
 
-use super::errors::ErrorResponse;
-use crate::session::Session;
+use rocket_redis_sessions::Session;
+
+use crate::page::ErrorResponse;
 
 /// The session's data as a JSON object; `{}` without a session (none is created).
 #[get("/api/session")]

@@ -7,10 +7,11 @@ use rocket::response::Redirect;
 use rocket::{Route, State, post, routes};
 use rocket_dyn_templates::Template;
 
-use super::errors::ErrorResponse;
-use super::pages::{Refused, dashboard};
-use crate::flash::{self, Kind};
-use crate::session::{Session, SessionLayer};
+use rocket_redis_sessions::flash::{self, Kind};
+use rocket_redis_sessions::{Session, SessionLayer};
+
+use super::pages::{HiddenKeys, Refused, dashboard};
+use crate::page::{ErrorResponse, check_csrf};
 
 /// Longest key accepted from the form, in bytes.
 pub const MAX_KEY_BYTES: usize = 128;
@@ -44,20 +45,6 @@ struct TokenForm<'r> {
     csrf_token: &'r str,
 }
 
-fn forbidden() -> ErrorResponse {
-    ErrorResponse::new(
-        Status::Forbidden,
-        "This form has expired or did not come from this site. Reload the page and try again.",
-    )
-}
-
-fn check_token(session: &Session<'_>, token: &str) -> Result<(), ErrorResponse> {
-    match crate::csrf::verify(session, token) {
-        true => Ok(()),
-        false => Err(forbidden()),
-    }
-}
-
 /// Why a key or value from the form is refused, if it is.
 fn refusal(key: &str, value: &str) -> Option<String> {
     if key.trim().is_empty() {
@@ -87,12 +74,13 @@ enum Answer {
 fn set(
     session: Session<'_>,
     layer: &State<SessionLayer>,
+    hidden: &State<HiddenKeys>,
     form: Form<SetForm<'_>>,
 ) -> Result<Answer, ErrorResponse> {
-    check_token(&session, form.csrf_token)?;
+    check_csrf(&session, Some(form.csrf_token))?;
     if let Some(error) = refusal(form.key, form.value) {
         let refused = Refused { error, key: form.key.into(), value: form.value.into() };
-        let page = dashboard(&session, layer, Some(refused))?;
+        let page = dashboard(&session, layer, hidden, Some(refused))?;
         return Ok(Answer::Refused((Status::UnprocessableEntity, page)));
     }
     session.insert(form.key, form.value)?;
@@ -103,7 +91,7 @@ fn set(
 /// Removes `key`.
 #[post("/session/delete", data = "<form>")]
 fn delete(session: Session<'_>, form: Form<KeyForm<'_>>) -> Result<Redirect, ErrorResponse> {
-    check_token(&session, form.csrf_token)?;
+    check_csrf(&session, Some(form.csrf_token))?;
     if form.key.len() > MAX_KEY_BYTES {
         let message = format!("Keys can be at most {MAX_KEY_BYTES} bytes long.");
         return Err(ErrorResponse::new(Status::UnprocessableEntity, message));
@@ -120,7 +108,7 @@ fn delete(session: Session<'_>, form: Form<KeyForm<'_>>) -> Result<Redirect, Err
 /// Gives the session a new id; the data stays.
 #[post("/session/regenerate", data = "<form>")]
 fn regenerate(session: Session<'_>, form: Form<TokenForm<'_>>) -> Result<Redirect, ErrorResponse> {
-    check_token(&session, form.csrf_token)?;
+    check_csrf(&session, Some(form.csrf_token))?;
     session.cycle_id()?;
     flash::set(&session, Kind::Success, "Your session has a new id; its data stayed.")?;
     Ok(Redirect::to("/"))
@@ -129,7 +117,7 @@ fn regenerate(session: Session<'_>, form: Form<TokenForm<'_>>) -> Result<Redirec
 /// Ends the session; the next page starts a new one.
 #[post("/session/destroy", data = "<form>")]
 fn destroy(session: Session<'_>, form: Form<TokenForm<'_>>) -> Result<Redirect, ErrorResponse> {
-    check_token(&session, form.csrf_token)?;
+    check_csrf(&session, Some(form.csrf_token))?;
     session.destroy();
     flash::set(&session, Kind::Success, "Your session was ended and its data deleted.")?;
     Ok(Redirect::to("/"))

@@ -9,9 +9,13 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::errors::ErrorResponse;
-use super::page::Common;
-use crate::session::{Session, SessionLayer};
+use rocket_redis_sessions::{Session, SessionLayer};
+
+use crate::page::{Common, ErrorResponse};
+
+/// Prefixes of session keys whose values the dashboard never shows (a pending sign-in's
+/// verifier and full `state`, say), with what it shows instead.
+pub struct HiddenKeys(pub Vec<(&'static str, &'static str)>);
 
 /// One row of the dashboard's table.
 #[derive(Serialize)]
@@ -39,6 +43,7 @@ pub(super) struct Refused {
 pub(super) fn dashboard(
     session: &Session<'_>,
     layer: &SessionLayer,
+    hidden: &HiddenKeys,
     refused: Option<Refused>,
 ) -> Result<Template, ErrorResponse> {
     let page = Common::new(session, layer)?;
@@ -46,11 +51,8 @@ pub(super) fn dashboard(
         .entries()
         .into_iter()
         .map(|(key, value)| {
-            // A sign-in's verifier and full state stay off the page (see `/oauth`).
-            let value = match key.starts_with(crate::oauth::flow::PREFIX) {
-                true => "a sign-in under way (see /oauth)".to_owned(),
-                false => value.to_string(),
-            };
+            let shown = hidden.0.iter().find(|(prefix, _)| key.starts_with(prefix));
+            let value = shown.map_or_else(|| value.to_string(), |(_, text)| (*text).to_owned());
             Entry { managed: key.starts_with('_'), key, value }
         })
         .collect();
@@ -70,8 +72,12 @@ pub(super) fn dashboard(
 /// Every key and value of the visitor's session, its times and store, and forms to change
 /// it.
 #[get("/")]
-fn index(session: Session<'_>, layer: &State<SessionLayer>) -> Result<Template, ErrorResponse> {
-    dashboard(&session, layer, None)
+fn index(
+    session: Session<'_>,
+    layer: &State<SessionLayer>,
+    hidden: &State<HiddenKeys>,
+) -> Result<Template, ErrorResponse> {
+    dashboard(&session, layer, hidden, None)
 }
 
 /// The tutorial's example: counts this visitor's visits.

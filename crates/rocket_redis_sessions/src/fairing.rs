@@ -2,127 +2,35 @@
 //! after its handler.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use rocket::fairing::{self, Fairing, Info, Kind};
-use rocket::http::{ContentType, Cookie, Header, Status as HttpStatus};
+use rocket::http::{ContentType, Header, Status};
 use rocket::{Build, Request, Response, Rocket};
 use rocket_db_pools::Database;
 
-use super::SessionId;
-use super::config::{SessionConfig, StoreKind};
-use super::guard::{Slot, now_ms};
-use super::state::{Commit, CookieChange};
-use super::store::{Expiry, MemoryStore, Record, RedisStore, SessionStore, StoreError, millis};
-use crate::redis_pool::RedisPool;
+use crate::config::{SessionConfig, StoreKind};
+use crate::layer::{SessionLayer, Slot};
+use crate::pool::RedisPool;
+use crate::state::{Commit, CookieChange};
+use crate::store::{Backend, Expiry, MemoryStore, RedisStore, SessionStore};
 
 /// Builds the response sent instead of the handler's when the session cannot be saved.
 pub type ErrorPage = for<'r> fn(&'r Request<'_>) -> Response<'static>;
 
-/// Where the Redis store gets its pool.
-type FetchPool = fn(&Rocket<Build>) -> Option<RedisPool>;
-
-/// The session layer's managed state: configuration and store, shared by every request.
-pub struct SessionLayer {
-    config: SessionConfig,
-    store: Arc<dyn SessionStore>,
-    /// The same store when it is the built-in Redis one: a request's load and save then
-    /// run as futures of known type, without the trait's boxed futures.
-    redis: Option<Arc<RedisStore>>,
-    fallback: bool,
-}
-
-impl SessionLayer {
-    /// The checked `[sessions]` configuration.
-    pub fn config(&self) -> &SessionConfig {
-        &self.config
-    }
-
-    /// The store in use.
-    pub fn store(&self) -> &dyn SessionStore {
-        &*self.store
-    }
-
-    /// Loads the session `id` from the store.
-    pub(crate) async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
-        match &self.redis {
-            Some(redis) => redis.load_now(id).await,
-            None => self.store.load(id).await,
-        }
-    }
-
-    /// Sends `commit` to the store in one operation. `Ok(false)` when the session turned
-    /// out to be gone (ended by another request meanwhile): it is not brought back.
-    async fn apply(&self, commit: Commit) -> Result<bool, StoreError> {
-        let store = &*self.store;
-        let alive = match commit {
-            Commit::Nothing => true,
-            Commit::Create { id, record } => store.create(&id, &record).await.map(|()| true)?,
-            Commit::Update { id, created_ms, changes } => match &self.redis {
-                Some(redis) => redis.update_now(&id, created_ms, &changes).await?,
-                None => store.update(&id, created_ms, &changes).await?,
-            },
-            Commit::Renew { old, new, created_ms, changes } => {
-                store.renew(&old, &new, created_ms, &changes).await?
-            }
-            Commit::Delete { id } => store.delete(&id).await.map(|()| true)?,
-            Commit::Replace { old, id, record } => {
-                store.replace(&old, &id, &record).await.map(|()| true)?
-            }
-        };
-        if !alive {
-            rocket::info!("the session ended during the request; its changes were dropped");
-        }
-        Ok(alive)
-    }
-
-    /// Whether `store = "auto"` fell back to memory because Redis did not answer at launch.
-    pub fn is_fallback(&self) -> bool {
-        self.fallback
-    }
-
-    /// The session cookie carrying `value`, with every attribute the configuration asks
-    /// for, expiring after `max_age`.
-    fn cookie(&self, value: String, max_age: Duration) -> Cookie<'static> {
-        let seconds = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
-        let mut cookie = self.base_cookie(value);
-        cookie.set_max_age(rocket::time::Duration::seconds(seconds));
-        cookie
-    }
-
-    /// The cookie that removes the session cookie: same name, path, domain and flags.
-    fn removal_cookie(&self) -> Cookie<'static> {
-        let mut cookie = self.base_cookie(String::new());
-        cookie.make_removal();
-        cookie
-    }
-
-    fn base_cookie(&self, value: String) -> Cookie<'static> {
-        let config = &self.config;
-        let mut cookie = Cookie::build((config.cookie_name.clone(), value))
-            .path("/")
-            .http_only(true)
-            .secure(config.secure())
-            .same_site(config.same_site.into())
-            .build();
-        if let Some(domain) = &config.domain {
-            cookie.set_domain(domain.clone());
-        }
-        cookie
-    }
-}
-
+/// Where the sessions go, as the app said when it made the fairing.
 enum Source {
-    Pool(FetchPool),
+    /// The Redis pool of a `rocket_db_pools` database (or memory, as `[sessions] store`
+    /// says).
+    Pool { fetch: fn(&Rocket<Build>) -> Option<RedisPool>, name: &'static str },
+    /// A store the app made.
     Store(Arc<dyn SessionStore>),
 }
 
-/// Attach after the database fairing:
+/// The session layer's fairing. Attach it after the database fairing of the pool:
 ///
 /// ```rust,no_run
 /// use rocket_db_pools::Database;
-/// use rocket_redis_sessions::redis_pool::RedisPool;
-/// use rocket_redis_sessions::session::SessionFairing;
+/// use rocket_redis_sessions::{RedisPool, SessionFairing};
 ///
 /// #[derive(Database)]
 /// #[database("sessions")]
@@ -132,19 +40,27 @@ enum Source {
 ///     .attach(Sessions::init())
 ///     .attach(SessionFairing::redis::<Sessions>());
 /// ```
+///
+/// At ignite it reads `[sessions]` ([`SessionConfig`]), picks the store and manages
+/// [`SessionLayer`]; a configuration that cannot work stops the launch with a message
+/// naming the table and key. After each handler it commits the session (see the crate
+/// docs).
 pub struct SessionFairing {
     source: Source,
     error_page: ErrorPage,
 }
 
+/// The pool of database `D`, if its fairing made it. Not `D::fetch`, which logs an
+/// error of its own that would only blur the one this fairing gives.
 fn fetch_pool<D: Database<Pool = RedisPool>>(rocket: &Rocket<Build>) -> Option<RedisPool> {
-    D::fetch(rocket).map(|db| RedisPool::clone(db))
+    rocket.state::<D>().map(|db| RedisPool::clone(db))
 }
 
 impl SessionFairing {
     /// Sessions kept where `[sessions] store` says, Redis being the pool of database `D`.
     pub fn redis<D: Database<Pool = RedisPool>>() -> Self {
-        Self { source: Source::Pool(fetch_pool::<D>), error_page: default_error_page }
+        let source = Source::Pool { fetch: fetch_pool::<D>, name: D::NAME };
+        Self { source, error_page: default_error_page }
     }
 
     /// Sessions kept in `store`, whatever `[sessions] store` says.
@@ -158,55 +74,56 @@ impl SessionFairing {
         self
     }
 
+    /// The store for `config`, and whether `store = "auto"` fell back to memory.
     async fn choose_store(
         &self,
         rocket: &Rocket<Build>,
         config: &SessionConfig,
-    ) -> Result<Chosen, String> {
-        let fetch = match &self.source {
-            Source::Store(store) => return Ok(Chosen::other(store.clone(), false)),
-            Source::Pool(fetch) => fetch,
+    ) -> Result<(Backend, bool), String> {
+        let (fetch, name) = match &self.source {
+            Source::Store(store) => return Ok((Backend::Custom(store.clone()), false)),
+            Source::Pool { fetch, name } => (fetch, *name),
         };
         let expiry = Expiry { idle: config.idle(), absolute: config.absolute() };
-        let memory = |fallback| Chosen::other(Arc::new(MemoryStore::new(expiry)), fallback);
+        let memory = || Backend::Memory(MemoryStore::new(expiry));
         if config.store == StoreKind::Memory {
-            return Ok(memory(false));
+            return Ok((memory(), false));
         }
-        let pool =
-            fetch(rocket).ok_or("attach the Redis database fairing before SessionFairing")?;
-        let redis = Arc::new(RedisStore::new(pool, config.key_prefix.clone(), expiry));
+        let pool = fetch(rocket).ok_or_else(|| missing_pool(rocket, name))?;
+        let redis = RedisStore::new(pool, config.key_prefix.clone(), expiry);
         if config.store == StoreKind::Redis {
-            return Ok(Chosen::redis(redis));
+            return Ok((Backend::Redis(redis), false));
         }
         match redis.ping().await {
-            Ok(()) => Ok(Chosen::redis(redis)),
+            Ok(()) => Ok((Backend::Redis(redis), false)),
             Err(e) => {
                 rocket::warn!("sessions: Redis does not answer ({e}).");
                 rocket::warn!(
                     "sessions: store = \"auto\" falls back to MEMORY: sessions will NOT survive \
                      a restart and are not shared between processes."
                 );
-                Ok(memory(true))
+                Ok((memory(), true))
             }
         }
     }
 }
 
-/// The store picked at ignite.
-struct Chosen {
-    store: Arc<dyn SessionStore>,
-    redis: Option<Arc<RedisStore>>,
-    fallback: bool,
-}
-
-impl Chosen {
-    fn redis(redis: Arc<RedisStore>) -> Self {
-        Self { store: redis.clone(), redis: Some(redis), fallback: false }
+/// Why the pool of database `name` is not there: its table is missing, or its fairing
+/// failed (and said why) or is not attached.
+fn missing_pool(rocket: &Rocket<Build>, name: &str) -> String {
+    let table = format!("databases.{name}");
+    if rocket.figment().find_value(&table).is_err() {
+        return format!(
+            "there is no [{table}] table: add `[default.{table}]` with \
+             `url = \"redis://127.0.0.1:6379/0\"` to Rocket.toml, or set \
+             ROCKET_DATABASES='{{{name}={{url=\"redis://127.0.0.1:6379/0\"}}}}'"
+        );
     }
-
-    fn other(store: Arc<dyn SessionStore>, fallback: bool) -> Self {
-        Self { store, redis: None, fallback }
-    }
+    format!(
+        "the Redis pool of database `{name}` is not there: attach its fairing \
+         (`YourDb::init()`) before SessionFairing; if it is attached, its own error above \
+         says what is wrong with [{table}]"
+    )
 }
 
 fn default_error_page(req: &Request<'_>) -> Response<'static> {
@@ -217,7 +134,7 @@ fn default_error_page(req: &Request<'_>) -> Response<'static> {
         false => (ContentType::Plain, "The session store is unavailable. Try again later.\n"),
     };
     Response::build()
-        .status(HttpStatus::ServiceUnavailable)
+        .status(Status::ServiceUnavailable)
         .header(content_type)
         .sized_body(body.len(), std::io::Cursor::new(body))
         .finalize()
@@ -237,7 +154,7 @@ impl Fairing for SessionFairing {
                 return Err(rocket);
             }
         };
-        let Chosen { store, redis, fallback } = match self.choose_store(&rocket, &config).await {
+        let (backend, fallback) = match self.choose_store(&rocket, &config).await {
             Ok(chosen) => chosen,
             Err(e) => {
                 rocket::error!("sessions: {e}");
@@ -246,13 +163,13 @@ impl Fairing for SessionFairing {
         };
         rocket::info!(
             "sessions: store {}, cookie {:?} (Secure: {}), idle {} s, lifetime {} s",
-            store.name(),
+            backend.name(),
             config.cookie_name,
             config.secure(),
             config.idle_timeout,
             config.absolute_timeout
         );
-        Ok(rocket.manage(SessionLayer { config, store, redis, fallback }))
+        Ok(rocket.manage(SessionLayer::new(config, backend, fallback)))
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
@@ -262,7 +179,6 @@ impl Fairing for SessionFairing {
             // Nothing is saved on a 5xx: the handler may have failed half-way.
             return;
         }
-        let created_ms = state.created_ms();
         let (commit, cookie) = state.into_commit();
         let applied = match commit {
             Commit::Nothing => Ok(true),
@@ -288,14 +204,10 @@ impl Fairing for SessionFairing {
         // session without its cookie (or a rotated one without its new id).
         let header = match cookie {
             CookieChange::Keep => return,
-            CookieChange::Set(id) => {
-                let deadline = created_ms.saturating_add(millis(layer.config.absolute()));
-                let left_ms = deadline.saturating_sub(now_ms());
-                layer.cookie(id.encode(), Duration::from_secs(left_ms.div_ceil(1000)))
-            }
+            CookieChange::Set(id) => layer.cookie(&id),
             CookieChange::Remove => layer.removal_cookie(),
         };
-        strip_session_cookie(res, &layer.config.cookie_name);
+        strip_session_cookie(res, &layer.config().cookie_name);
         res.adjoin_header(Header::new("Set-Cookie", header.to_string()));
     }
 }

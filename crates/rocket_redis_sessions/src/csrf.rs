@@ -6,7 +6,7 @@
 
 use subtle::ConstantTimeEq;
 
-use crate::session::{Session, SessionError};
+use crate::{Session, SessionError};
 
 /// Session key of the token. Keys starting with `_` belong to the app, not to visitors.
 const KEY: &str = "_csrf";

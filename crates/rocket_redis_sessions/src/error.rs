@@ -4,8 +4,6 @@ use rocket::Request;
 use rocket::http::Status;
 use rocket::response::{self, Responder};
 
-use super::store::StoreError;
-
 /// Errors of the session API. None of them is shown to visitors as is: the app's error
 /// pages say "try again" and the log keeps the cause.
 #[derive(Debug, thiserror::Error)]
@@ -40,15 +38,12 @@ pub enum SessionError {
     /// The OS random source failed; no id is made from a weaker one.
     #[error("cannot mint a session id: {0}")]
     Rng(#[from] getrandom::Error),
-    /// [`SessionFairing`](super::SessionFairing) is not attached to this Rocket.
+    /// [`SessionFairing`](crate::SessionFairing) is not attached to this Rocket.
     #[error("SessionFairing is not attached")]
     NotAttached,
     /// The session could not be loaded; the cause was logged when it happened.
     #[error("the session store is unavailable")]
     Unavailable,
-    /// A store operation failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 impl SessionError {
@@ -59,7 +54,7 @@ impl SessionError {
             Self::TooLarge { .. } => Status::PayloadTooLarge,
             Self::InvalidKey(_) => Status::BadRequest,
             Self::Deserialize { .. } => Status::Conflict,
-            Self::Unavailable | Self::Store(_) => Status::ServiceUnavailable,
+            Self::Unavailable => Status::ServiceUnavailable,
             Self::Serialize { .. } | Self::Rng(_) | Self::NotAttached => {
                 Status::InternalServerError
             }

@@ -27,8 +27,8 @@ use std::time::Duration;
 
 use deadpool::Runtime;
 use deadpool::managed::{self, Metrics, QueueMode, RecycleError, RecycleResult};
-use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
-use deadpool_redis::redis::{
+use redis::aio::{ConnectionLike, MultiplexedConnection};
+use redis::{
     AsyncConnectionConfig, Client, Cmd, Pipeline, RedisError, RedisFuture, RedisResult, Value,
 };
 use rocket::figment::Figment;
@@ -59,6 +59,12 @@ fn default_response_timeout_ms() -> u64 {
 /// Errors of the pool: a bad configuration at launch, or no connection at request time.
 #[derive(Debug, thiserror::Error)]
 pub enum RedisPoolError {
+    /// The database's table has no `url`, or has no table at all.
+    #[error(
+        "the Redis pool has no `url`: set one in its `[default.databases.NAME]` table of \
+         Rocket.toml (e.g. `url = \"redis://127.0.0.1:6379/0\"`) or in ROCKET_DATABASES"
+    )]
+    MissingUrl,
     /// The `[databases.NAME]` table could not be read.
     #[error("invalid Redis pool configuration: {0}")]
     Config(#[from] Box<rocket::figment::Error>),
@@ -77,7 +83,7 @@ pub enum RedisPoolError {
 ///
 /// ```rust,no_run
 /// use rocket_db_pools::Database;
-/// use rocket_redis_sessions::redis_pool::RedisPool;
+/// use rocket_redis_sessions::RedisPool;
 ///
 /// #[derive(Database)]
 /// #[database("sessions")]
@@ -185,6 +191,9 @@ impl rocket_db_pools::Pool for RedisPool {
     type Error = RedisPoolError;
 
     async fn init(figment: &Figment) -> Result<Self, Self::Error> {
+        if figment.find_value("url").is_err() {
+            return Err(RedisPoolError::MissingUrl);
+        }
         let config: RedisPoolConfig = figment.extract().map_err(Box::new)?;
         Self::new(&config)
     }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::session::{Session, SessionError};
+use rocket_redis_sessions::{Session, SessionError};
 
 /// Session key of the signed-in user.
 const KEY: &str = "_user";

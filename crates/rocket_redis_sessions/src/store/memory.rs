@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
-use super::{Changes, Clock, Expiry, Record, SessionStore, StoreError};
-use crate::session::SessionId;
+use super::{Changes, Clock, Expiry, Fields, SessionStore, StoreError};
+use crate::SessionId;
 
 /// Expired entries are swept after this many creations.
 const SWEEP_EVERY: u32 = 1024;
@@ -27,7 +27,7 @@ struct Inner {
 
 #[derive(Debug)]
 struct Entry {
-    record: Record,
+    fields: Fields,
     expires_ms: u64,
 }
 
@@ -59,10 +59,18 @@ impl MemoryStore {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Adds the record of `id`, unless it would be past its absolute lifetime already.
+    fn insert(&self, inner: &mut Inner, id: &SessionId, fields: &Fields, now: u64) {
+        if let Some(ttl) = self.expiry.ttl_ms(id.created_ms(), now) {
+            let entry = Entry { fields: fields.clone(), expires_ms: now + ttl };
+            inner.entries.insert(id.clone(), entry);
+        }
+    }
+
     /// The live entry of `id`, its idle timeout restarted; an expired one is dropped.
     fn touch<'a>(&self, inner: &'a mut Inner, id: &SessionId, now: u64) -> Option<&'a mut Entry> {
         let ttl = match inner.entries.get(id) {
-            Some(e) if e.expires_ms > now => self.expiry.ttl_ms(e.record.created_ms, now),
+            Some(e) if e.expires_ms > now => self.expiry.ttl_ms(id.created_ms(), now),
             Some(_) => None,
             None => return None,
         };
@@ -80,11 +88,11 @@ impl MemoryStore {
     }
 }
 
-fn apply(record: &mut Record, changes: &Changes) {
+fn apply(fields: &mut Fields, changes: &Changes) {
     for (field, value) in changes {
         match value {
-            Some(value) => record.fields.insert(field.clone(), value.clone()),
-            None => record.fields.remove(field),
+            Some(value) => fields.insert(field.clone(), value.clone()),
+            None => fields.remove(field),
         };
     }
 }
@@ -95,13 +103,13 @@ impl SessionStore for MemoryStore {
         "memory"
     }
 
-    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
+    async fn load(&self, id: &SessionId) -> Result<Option<Fields>, StoreError> {
         let now = self.clock.now_ms();
         let mut inner = self.lock();
-        Ok(self.touch(&mut inner, id, now).map(|entry| entry.record.clone()))
+        Ok(self.touch(&mut inner, id, now).map(|entry| entry.fields.clone()))
     }
 
-    async fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
+    async fn create(&self, id: &SessionId, fields: &Fields) -> Result<(), StoreError> {
         let now = self.clock.now_ms();
         let mut inner = self.lock();
         if self.touch(&mut inner, id, now).is_some() {
@@ -112,24 +120,16 @@ impl SessionStore for MemoryStore {
             inner.creates_since_sweep = 0;
             inner.entries.retain(|_, e| e.expires_ms > now);
         }
-        if let Some(ttl) = self.expiry.ttl_ms(record.created_ms, now) {
-            let entry = Entry { record: record.clone(), expires_ms: now + ttl };
-            inner.entries.insert(id.clone(), entry);
-        }
+        self.insert(&mut inner, id, fields, now);
         Ok(())
     }
 
-    async fn update(
-        &self,
-        id: &SessionId,
-        _created_ms: u64,
-        changes: &Changes,
-    ) -> Result<bool, StoreError> {
+    async fn update(&self, id: &SessionId, changes: &Changes) -> Result<bool, StoreError> {
         let now = self.clock.now_ms();
         let mut inner = self.lock();
         match self.touch(&mut inner, id, now) {
             Some(entry) => {
-                apply(&mut entry.record, changes);
+                apply(&mut entry.fields, changes);
                 Ok(true)
             }
             None => Ok(false),
@@ -140,7 +140,6 @@ impl SessionStore for MemoryStore {
         &self,
         old: &SessionId,
         new: &SessionId,
-        _created_ms: u64,
         changes: &Changes,
     ) -> Result<bool, StoreError> {
         let now = self.clock.now_ms();
@@ -154,7 +153,7 @@ impl SessionStore for MemoryStore {
         let Some(mut entry) = inner.entries.remove(old) else {
             return Ok(false);
         };
-        apply(&mut entry.record, changes);
+        apply(&mut entry.fields, changes);
         inner.entries.insert(new.clone(), entry);
         Ok(true)
     }
@@ -163,7 +162,7 @@ impl SessionStore for MemoryStore {
         &self,
         old: &SessionId,
         id: &SessionId,
-        record: &Record,
+        fields: &Fields,
     ) -> Result<(), StoreError> {
         let now = self.clock.now_ms();
         let mut inner = self.lock();
@@ -171,10 +170,7 @@ impl SessionStore for MemoryStore {
             return Err(StoreError::Collision);
         }
         inner.entries.remove(old);
-        if let Some(ttl) = self.expiry.ttl_ms(record.created_ms, now) {
-            let entry = Entry { record: record.clone(), expires_ms: now + ttl };
-            inner.entries.insert(id.clone(), entry);
-        }
+        self.insert(&mut inner, id, fields, now);
         Ok(())
     }
 

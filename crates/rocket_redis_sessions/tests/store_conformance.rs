@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use deadpool_redis::redis;
+use redis;
 use rocket_redis_sessions::redis_pool::{RedisPool, RedisPoolConfig};
 use rocket_redis_sessions::session::SessionId;
 use rocket_redis_sessions::session::store::{

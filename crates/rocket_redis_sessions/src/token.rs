@@ -1,6 +1,6 @@
 //! Secrets and the names they are stored under: 256-bit tokens from the OS CSPRNG in
 //! base64url, and lowercase hex SHA-256 digests, so that storage never holds a usable
-//! secret (session ids, CSRF tokens, authorization codes, access tokens).
+//! secret (session ids, CSRF tokens).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 ///
 /// # Errors
 /// When the OS random source fails; no token is ever made from a weaker source.
-pub fn random_token() -> Result<String, getrandom::Error> {
+pub(crate) fn random_token() -> Result<String, getrandom::Error> {
     Ok(URL_SAFE_NO_PAD.encode(random_bytes()?))
 }
 
@@ -18,19 +18,19 @@ pub fn random_token() -> Result<String, getrandom::Error> {
 ///
 /// # Errors
 /// When the OS random source fails.
-pub fn random_bytes() -> Result<[u8; 32], getrandom::Error> {
+pub(crate) fn random_bytes() -> Result<[u8; 32], getrandom::Error> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)?;
     Ok(bytes)
 }
 
 /// The SHA-256 of `data`.
-pub fn sha256(data: &[u8]) -> [u8; 32] {
+pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()
 }
 
 /// `bytes` in lowercase hex (ASCII).
-pub fn hex(bytes: &[u8; 32]) -> [u8; 64] {
+pub(crate) fn hex(bytes: &[u8; 32]) -> [u8; 64] {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut hex = [0u8; 64];
     for (pair, byte) in hex.chunks_exact_mut(2).zip(bytes) {
@@ -38,19 +38,6 @@ pub fn hex(bytes: &[u8; 32]) -> [u8; 64] {
         pair[1] = HEX[usize::from(byte & 0xf)];
     }
     hex
-}
-
-/// Appends `bytes` in lowercase hex to `out`.
-pub fn push_hex(out: &mut String, bytes: &[u8; 32]) {
-    // Only ASCII digits and letters are in `hex`.
-    out.push_str(std::str::from_utf8(&hex(bytes)).unwrap_or_default());
-}
-
-/// The lowercase hex SHA-256 of `data`.
-pub fn sha256_hex(data: &[u8]) -> String {
-    let mut out = String::with_capacity(64);
-    push_hex(&mut out, &sha256(data));
-    out
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::session::{Session, SessionError};
+use crate::{Session, SessionError};
 
 /// Session key of the pending message.
 const KEY: &str = "_flash";

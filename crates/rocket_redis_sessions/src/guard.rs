@@ -4,42 +4,28 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rocket::http::{CookieJar, Status as HttpStatus};
+use rocket::http::{CookieJar, Status};
 use rocket::request::{FromRequest, Outcome, Request};
-use rocket::tokio::sync::OnceCell;
+use rocket::{Ignite, Rocket, Sentinel};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::fairing::SessionLayer;
-use super::state::{State, Status};
-use super::{SessionError, SessionId};
-
-/// The per-request slot in Rocket's `local_cache`: filled by the first `Session` guard,
-/// read by the fairing after the handler.
-#[derive(Default)]
-pub(crate) struct Slot {
-    loaded: OnceCell<Option<Mutex<State>>>,
-}
-
-impl Slot {
-    /// The state, if a guard loaded it during this request.
-    pub(crate) fn take_state(&self) -> Option<State> {
-        let state = self.loaded.get()?.as_ref()?;
-        let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-        Some(std::mem::replace(&mut *state, State::fresh(0, false)))
-    }
-}
+use crate::layer::{SessionLayer, Slot};
+use crate::state::{SessionStatus, State};
+use crate::store::now_ms;
+use crate::{SessionError, SessionId};
 
 /// The visitor's session. Take it as a handler argument; only routes that do so touch the
 /// store, once per request however many guards ask for it.
 ///
-/// Changes are saved by [`SessionFairing`](super::SessionFairing) after the handler, in one
-/// store operation, only if something changed and the response is not a 5xx; the cookie
-/// follows what was saved.
+/// Changes are saved by [`SessionFairing`](crate::SessionFairing) after the handler, in
+/// one store operation, only if something changed and the response is not a 5xx; the
+/// cookie follows what was saved. A route taking `Session` in an app without the fairing
+/// stops the launch (this type is a [`Sentinel`]).
 ///
 /// ```rust,no_run
 /// # use rocket::get;
-/// use rocket_redis_sessions::session::{Session, SessionError};
+/// use rocket_redis_sessions::{Session, SessionError};
 ///
 /// #[get("/visits")]
 /// fn visits(session: Session<'_>) -> Result<String, SessionError> {
@@ -58,39 +44,51 @@ impl<'r> FromRequest<'r> for Session<'r> {
     type Error = SessionError;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        // The sentinel below makes this unreachable in a launched app; a request built by
+        // hand against an unlaunched one still gets an answer.
         let Some(layer) = req.rocket().state::<SessionLayer>() else {
-            rocket::error!("Session guard used but SessionFairing is not attached");
-            return Outcome::Error((HttpStatus::InternalServerError, SessionError::NotAttached));
+            return Outcome::Error((Status::InternalServerError, SessionError::NotAttached));
         };
         let slot = req.local_cache(Slot::default);
         let loaded = slot.loaded.get_or_init(|| load(layer, req.cookies())).await;
         match loaded {
             Some(state) => Outcome::Success(Session { layer, state }),
-            None => Outcome::Error((HttpStatus::ServiceUnavailable, SessionError::Unavailable)),
+            None => Outcome::Error((Status::ServiceUnavailable, SessionError::Unavailable)),
         }
+    }
+}
+
+/// A route that takes `Session` in an app without the session layer stops the launch,
+/// instead of answering 500 to every request.
+impl Sentinel for Session<'_> {
+    fn abort(rocket: &Rocket<Ignite>) -> bool {
+        let missing = rocket.state::<SessionLayer>().is_none();
+        if missing {
+            rocket::error!(
+                "a route takes `Session`, but the session layer is not attached: attach the \
+                 pool, then `SessionFairing::redis::<YourDb>()` (or \
+                 `SessionFairing::with_store(...)`), e.g. \
+                 `.attach(YourDb::init()).attach(SessionFairing::redis::<YourDb>())`"
+            );
+        }
+        missing
     }
 }
 
 async fn load(layer: &SessionLayer, jar: &CookieJar<'_>) -> Option<Mutex<State>> {
     let cookie = jar.get(&layer.config().cookie_name);
     let Some(id) = cookie.and_then(|c| SessionId::parse(c.value())) else {
-        return Some(Mutex::new(State::fresh(now_ms(), cookie.is_some())));
+        return Some(Mutex::new(State::fresh(cookie.is_some())));
     };
     match layer.load(&id).await {
-        Ok(Some(record)) => Some(Mutex::new(State::loaded(id, record))),
+        Ok(Some(fields)) => Some(Mutex::new(State::loaded(id, fields))),
         // Unknown, expired or forged: never adopted; the fairing removes the cookie.
-        Ok(None) => Some(Mutex::new(State::fresh(now_ms(), true))),
+        Ok(None) => Some(Mutex::new(State::fresh(true))),
         Err(e) => {
             rocket::error!("cannot load the session: {e}");
             None
         }
     }
-}
-
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn check_key(key: &str) -> Result<(), SessionError> {
@@ -118,11 +116,6 @@ impl Session<'_> {
         serde_json::from_str(json)
             .map(Some)
             .map_err(|source| SessionError::Deserialize { key: key.to_owned(), source })
-    }
-
-    /// Whether the session has `key`.
-    pub fn contains(&self, key: &str) -> bool {
-        self.lock().fields().contains_key(key)
     }
 
     /// Sets `key` to `value`. Storing the value already there changes nothing. The first
@@ -189,19 +182,20 @@ impl Session<'_> {
     }
 
     /// What happened to the session so far in this request.
-    pub fn status(&self) -> Status {
+    pub fn status(&self) -> SessionStatus {
         self.lock().status()
     }
 
     /// Whether the session is not (yet) in the store.
     pub fn is_new(&self) -> bool {
-        matches!(self.status(), Status::New)
+        matches!(self.status(), SessionStatus::New)
     }
 
     /// When the session was created; `None` while it holds nothing and does not exist.
     pub fn created_at(&self) -> Option<SystemTime> {
         let state = self.lock();
-        state.exists().then(|| UNIX_EPOCH + Duration::from_millis(state.created_ms()))
+        let id = state.id().filter(|_| state.exists())?;
+        Some(UNIX_EPOCH + Duration::from_millis(id.created_ms()))
     }
 
     /// When the session will expire if it is not used again: the idle timeout from now,

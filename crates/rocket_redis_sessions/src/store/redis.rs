@@ -7,8 +7,7 @@
 //! ```
 //! The hash holds the session's data and nothing else: the creation time, which the
 //! absolute lifetime is counted from, is part of the id (see [`SessionId`]), so a load
-//! reads back no field of ours (each reply value costs the app ~1,300 instructions to
-//! parse). The layout has no version field: a new layout would derive its keys from ids
+//! reads back no field of ours (every reply value costs the app time to parse). The layout has no version field: a new layout would derive its keys from ids
 //! of another form. Session keys never start with NUL, so fields that do are ours.
 //! Every key the store writes has a TTL, and a hash without one is no session: no load
 //! serves it and no save revives it (or gives it one); each deletes it.
@@ -19,14 +18,14 @@
 //! session had ended, the `HSET` made a hash without a TTL, which is deleted in a second
 //! round trip, only then. Creates and the other saves, which must check and write in one
 //! step, are Lua scripts sent by `EVALSHA` (with one `EVAL` fallback the first time a
-//! server sees them). A script costs Redis ~3 µs more than two plain commands
-//! (`bench/redis-cpu.sh`).
+//! server sees them). Entering a script costs Redis more than two plain commands
+//! (`bench/redis-cpu.sh` measures both).
 
-use deadpool_redis::redis::{self, Cmd, ErrorKind, RedisError, Script, ServerErrorKind, Value};
+use redis::{self, Cmd, ErrorKind, RedisError, Script, ServerErrorKind, Value};
 
-use super::{Changes, Clock, Expiry, Record, SessionStore, StoreError};
-use crate::redis_pool::{RedisPool, RedisPoolError};
-use crate::session::SessionId;
+use super::{Changes, Clock, Expiry, Fields, SessionStore, StoreError};
+use crate::SessionId;
+use crate::pool::{RedisPool, RedisPoolError};
 
 /// Sessions in Redis, through a [`RedisPool`].
 #[derive(Debug, Clone)]
@@ -83,34 +82,63 @@ impl RedisStore {
         id.storage_key(&self.prefix)
     }
 
+    /// The pool the store sends through.
+    pub fn pool(&self) -> &RedisPool {
+        &self.pool
+    }
+
+    /// [`SessionStore::create`].
+    ///
+    /// # Errors
+    /// As the trait's.
+    pub async fn create(&self, id: &SessionId, fields: &Fields) -> Result<(), StoreError> {
+        self.create_replacing(id, fields, None).await
+    }
+
+    /// [`SessionStore::replace`].
+    ///
+    /// # Errors
+    /// As the trait's.
+    pub async fn replace(
+        &self,
+        old: &SessionId,
+        id: &SessionId,
+        fields: &Fields,
+    ) -> Result<(), StoreError> {
+        self.create_replacing(id, fields, Some(old)).await
+    }
+
     async fn create_replacing(
         &self,
         id: &SessionId,
-        record: &Record,
+        fields: &Fields,
         old: Option<&SessionId>,
     ) -> Result<(), StoreError> {
         let key = self.key(id);
         let old_key = old.map(|old| self.key(old));
         let keys: Vec<&str> = std::iter::once(key.as_str()).chain(old_key.as_deref()).collect();
-        let ttl = self.expiry.ttl_ms(record.created_ms, self.clock.now_ms()).unwrap_or(1);
-        let size = record.fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+        let ttl = self.expiry.ttl_ms(id.created_ms(), self.clock.now_ms()).unwrap_or(1);
+        let size = fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
         let value = self
-            .run(&self.scripts.create, &keys, 1 + 2 * record.fields.len(), size, |cmd| {
+            .run(&self.scripts.create, &keys, 1 + 2 * fields.len(), size, |cmd| {
                 cmd.arg(ttl);
-                for (field, value) in &record.fields {
+                for (field, value) in fields {
                     cmd.arg(field).arg(value);
                 }
             })
             .await?;
-        match as_int(&value) {
-            Some(1) => Ok(()),
-            _ => Err(StoreError::Collision),
+        match Saved::from_reply(&value)? {
+            Saved::Done => Ok(()),
+            Saved::Gone | Saved::Taken => Err(StoreError::Collision),
         }
     }
 
-    /// [`SessionStore::load`], as a future of known type: the session layer awaits it
-    /// in place instead of through a boxed trait future.
-    pub(crate) async fn load_now(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
+    /// [`SessionStore::load`]. The store's own methods are the trait's as futures of known
+    /// type: the session layer awaits them in place instead of through boxed futures.
+    ///
+    /// # Errors
+    /// As the trait's.
+    pub async fn load(&self, id: &SessionId) -> Result<Option<Fields>, StoreError> {
         // One round trip of two plain commands (no script: cheaper for Redis). `PEXPIRE`
         // on a missing key does nothing, so a load never creates anything.
         let key = self.key(id);
@@ -144,10 +172,10 @@ impl RedisStore {
             }
             _ => return Ok(None),
         };
-        let Some(record) = hash.and_then(|hash| decode_hash(hash, id.created_ms(), &key)) else {
+        let Some(fields) = hash.and_then(|hash| decode_hash(hash, &key)) else {
             return Ok(None);
         };
-        match self.expiry.ttl_ms(record.created_ms, self.clock.now_ms()) {
+        match self.expiry.ttl_ms(id.created_ms(), self.clock.now_ms()) {
             None => {
                 // Past its absolute lifetime: never served, and gone now.
                 self.delete(id).await?;
@@ -158,37 +186,68 @@ impl RedisStore {
                 // more command, only in that window.
                 let cut = redis::cmd("PEXPIRE").arg(&key).arg(ttl).arg("XX").to_owned();
                 self.send(&cut, None).await?;
-                Ok(Some(record))
+                Ok(Some(fields))
             }
-            Some(_) => Ok(Some(record)),
+            Some(_) => Ok(Some(fields)),
         }
     }
 
-    /// [`SessionStore::update`], as a future of known type (see [`RedisStore::load_now`]).
-    pub(crate) async fn update_now(
-        &self,
-        id: &SessionId,
-        created_ms: u64,
-        changes: &Changes,
-    ) -> Result<bool, StoreError> {
-        let saved = self.save(&self.key(id), None, created_ms, changes).await?;
-        Ok(saved == 1)
+    /// [`SessionStore::update`].
+    ///
+    /// # Errors
+    /// As the trait's.
+    pub async fn update(&self, id: &SessionId, changes: &Changes) -> Result<bool, StoreError> {
+        let saved = self.save(id, None, changes).await?;
+        Ok(saved == Saved::Done)
     }
 
-    /// Saves `changes` to the session at `key` (moving it to `new_key`, if given) if it
-    /// still exists: the save script's answer, or `0` without a round trip when the
-    /// session has passed its absolute deadline (it is then deleted).
+    /// [`SessionStore::renew`].
+    ///
+    /// # Errors
+    /// As the trait's.
+    pub async fn renew(
+        &self,
+        old: &SessionId,
+        new: &SessionId,
+        changes: &Changes,
+    ) -> Result<bool, StoreError> {
+        match self.save(old, Some(&self.key(new)), changes).await? {
+            Saved::Taken => Err(StoreError::Collision),
+            saved => Ok(saved == Saved::Done),
+        }
+    }
+
+    /// [`SessionStore::delete`].
+    ///
+    /// # Errors
+    /// As the trait's.
+    pub async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.unlink(&self.key(id)).await
+    }
+
+    /// [`SessionStore::ping`].
+    ///
+    /// # Errors
+    /// As the trait's.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.send(&redis::cmd("PING"), None).await.map(drop)
+    }
+
+    /// Saves `changes` to the session `id` (moving it to `new_key`, if given) if it still
+    /// exists; [`Saved::Gone`] without a round trip when the session has passed its absolute
+    /// deadline (it is then deleted).
     async fn save(
         &self,
-        key: &str,
+        id: &SessionId,
         new_key: Option<&str>,
-        created_ms: u64,
         changes: &Changes,
-    ) -> Result<i64, StoreError> {
-        let Some(ttl) = self.expiry.ttl_ms(created_ms, self.clock.now_ms()) else {
+    ) -> Result<Saved, StoreError> {
+        let key = self.key(id);
+        let key = key.as_str();
+        let Some(ttl) = self.expiry.ttl_ms(id.created_ms(), self.clock.now_ms()) else {
             // The deadline passed while the request ran: the session ends here.
             self.unlink(key).await?;
-            return Ok(0);
+            return Ok(Saved::Gone);
         };
         let size = changes.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, String::len)).sum();
         if new_key.is_none() && !changes.is_empty() && changes.iter().all(|(_, v)| v.is_some()) {
@@ -201,7 +260,7 @@ impl RedisStore {
                 push_changes(cmd, changes);
             })
             .await?;
-        Ok(as_int(&value).unwrap_or(0))
+        Saved::from_reply(&value)
     }
 
     /// The most common save, one that only sets fields, without a script (entering Lua
@@ -209,15 +268,15 @@ impl RedisStore {
     /// restarts the idle timeout of a live session (every live session has a TTL) and
     /// answers whether there was one. If the session had ended, the `HSET` made a hash
     /// without a TTL, which no load or save accepts: it is deleted in one more round trip,
-    /// only then (if that fails, the next load of the id deletes it). Answers as the save
-    /// script does. `changes` set fields only, holding `size` bytes.
+    /// only then (if that fails, the next load of the id deletes it). `changes` set fields
+    /// only, holding `size` bytes.
     async fn set_fields(
         &self,
         key: &str,
         ttl: u64,
         changes: &Changes,
         size: usize,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<Saved, StoreError> {
         let mut set = command("HSET", 1 + 2 * changes.len(), key.len() + size);
         set.arg(key);
         for (field, value) in changes {
@@ -234,10 +293,10 @@ impl RedisStore {
             [Value::ServerError(e), _] | [_, Value::ServerError(e)] => {
                 Err(redis_down(e.clone().into()))
             }
-            [Value::Int(_), Value::Int(1)] => Ok(1),
+            [Value::Int(_), Value::Int(1)] => Ok(Saved::Done),
             [Value::Int(_), Value::Int(_)] => {
                 self.sweep(key).await?;
-                Ok(0)
+                Ok(Saved::Gone)
             }
             _ => Err(redis_down((ErrorKind::Parse, "unexpected reply to HSET + PEXPIRE").into())),
         }
@@ -348,16 +407,16 @@ fn push_changes(cmd: &mut Cmd, changes: &Changes) {
     }
 }
 
-/// Reads the flat `HGETALL` array of a load of a session created at `created_ms`: `None`
-/// for a missing session (an empty array). Reserved fields (starting with NUL) are left
+/// Reads the flat `HGETALL` array of a load: `None` for a missing session (an empty
+/// array). Reserved fields (starting with NUL) are left
 /// out; so is a field whose name or value is not UTF-8, or whose value is not JSON (kept
 /// in Redis, with a warning).
-fn decode_hash(value: Value, created_ms: u64, key: &str) -> Option<Record> {
+fn decode_hash(value: Value, key: &str) -> Option<Fields> {
     let items = match value {
         Value::Array(items) if !items.is_empty() => items,
         _ => return None,
     };
-    let mut record = Record { created_ms, fields: Default::default() };
+    let mut fields = Fields::new();
     let mut pairs = items.into_iter();
     while let (Some(field), Some(value)) = (pairs.next(), pairs.next()) {
         let (Value::BulkString(field), Value::BulkString(value)) = (field, value) else {
@@ -372,18 +431,33 @@ fn decode_hash(value: Value, created_ms: u64, key: &str) -> Option<Record> {
         };
         match serde_json::from_str::<&serde_json::value::RawValue>(&value) {
             Ok(_) => {
-                record.fields.insert(field, value);
+                fields.insert(field, value);
             }
             Err(_) => rocket::warn!("session {key}: field {field:?} is not JSON and was skipped"),
         }
     }
-    Some(record)
+    Some(fields)
 }
 
-fn as_int(value: &Value) -> Option<i64> {
-    match value {
-        Value::Int(n) => Some(*n),
-        _ => None,
+/// What a save or create reported: the Lua scripts' `1`, `0` and `-1`, read once here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Saved {
+    /// Written.
+    Done,
+    /// The session had ended (a save), or the id was taken (a create): nothing written.
+    Gone,
+    /// The new id of a rotation was taken: nothing written.
+    Taken,
+}
+
+impl Saved {
+    fn from_reply(value: &Value) -> Result<Self, StoreError> {
+        match value {
+            Value::Int(1) => Ok(Self::Done),
+            Value::Int(0) => Ok(Self::Gone),
+            Value::Int(-1) => Ok(Self::Taken),
+            _ => Err(redis_down((ErrorKind::Parse, "unexpected reply to a session script").into())),
+        }
     }
 }
 
@@ -393,51 +467,41 @@ impl SessionStore for RedisStore {
         "redis"
     }
 
-    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
-        self.load_now(id).await
+    async fn load(&self, id: &SessionId) -> Result<Option<Fields>, StoreError> {
+        RedisStore::load(self, id).await
     }
 
-    async fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError> {
-        self.create_replacing(id, record, None).await
+    async fn create(&self, id: &SessionId, fields: &Fields) -> Result<(), StoreError> {
+        RedisStore::create(self, id, fields).await
     }
 
-    async fn replace(
-        &self,
-        old: &SessionId,
-        id: &SessionId,
-        record: &Record,
-    ) -> Result<(), StoreError> {
-        self.create_replacing(id, record, Some(old)).await
-    }
-
-    async fn update(
-        &self,
-        id: &SessionId,
-        created_ms: u64,
-        changes: &Changes,
-    ) -> Result<bool, StoreError> {
-        self.update_now(id, created_ms, changes).await
+    async fn update(&self, id: &SessionId, changes: &Changes) -> Result<bool, StoreError> {
+        RedisStore::update(self, id, changes).await
     }
 
     async fn renew(
         &self,
         old: &SessionId,
         new: &SessionId,
-        created_ms: u64,
         changes: &Changes,
     ) -> Result<bool, StoreError> {
-        let new_key = self.key(new);
-        match self.save(&self.key(old), Some(&new_key), created_ms, changes).await? {
-            -1 => Err(StoreError::Collision),
-            saved => Ok(saved == 1),
-        }
+        RedisStore::renew(self, old, new, changes).await
+    }
+
+    async fn replace(
+        &self,
+        old: &SessionId,
+        id: &SessionId,
+        fields: &Fields,
+    ) -> Result<(), StoreError> {
+        RedisStore::replace(self, old, id, fields).await
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.unlink(&self.key(id)).await
+        RedisStore::delete(self, id).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.send(&redis::cmd("PING"), None).await.map(drop)
+        RedisStore::ping(self).await
     }
 }

@@ -7,7 +7,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use deadpool_redis::redis::{self, aio::MultiplexedConnection};
+use redis::{self, aio::MultiplexedConnection};
 
 /// A `redis-server` process of our own, on a free loopback port, keeping nothing on disk.
 /// It is stopped when dropped, and also when the test process exits (it runs under a

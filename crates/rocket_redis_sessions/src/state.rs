@@ -12,12 +12,12 @@
 
 use std::collections::BTreeSet;
 
-use super::SessionId;
-use super::store::{Changes, Fields, Record};
+use crate::SessionId;
+use crate::store::{Changes, Fields};
 
 /// What happened to the session during this request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+pub enum SessionStatus {
     /// Loaded and not modified: nothing to save.
     Unchanged,
     /// Not in the store yet; created at commit if it holds data.
@@ -36,16 +36,15 @@ pub enum Commit {
     /// Nothing to write.
     Nothing,
     /// Create a new session.
-    Create { id: SessionId, record: Record },
-    /// Write the changed fields of an existing session (created at `created_ms`), if it
-    /// still exists.
-    Update { id: SessionId, created_ms: u64, changes: Changes },
-    /// Move an existing session (created at `created_ms`) to a new id with its changes.
-    Renew { old: SessionId, new: SessionId, created_ms: u64, changes: Changes },
+    Create { id: SessionId, fields: Fields },
+    /// Write the changed fields of an existing session, if it still exists.
+    Update { id: SessionId, changes: Changes },
+    /// Move an existing session to a new id with its changes.
+    Renew { old: SessionId, new: SessionId, changes: Changes },
     /// Delete a session.
     Delete { id: SessionId },
     /// Delete a destroyed session and create its successor (sign-out with a flash message).
-    Replace { old: SessionId, id: SessionId, record: Record },
+    Replace { old: SessionId, id: SessionId, fields: Fields },
 }
 
 /// What the visitor's session cookie must become once the commit has succeeded.
@@ -62,7 +61,7 @@ pub enum CookieChange {
 /// A request's view of its session.
 #[derive(Debug)]
 pub struct State {
-    status: Status,
+    status: SessionStatus,
     /// Id whose record the store held at load time.
     stored: Option<SessionId>,
     /// Id the visitor holds once this response arrives.
@@ -71,7 +70,6 @@ pub struct State {
     purge: Option<SessionId>,
     /// Whether the request carried a session cookie at all (valid or not).
     client_cookie: bool,
-    created_ms: u64,
     fields: Fields,
     /// Keys set or removed since the load; their values are taken from `fields` at commit.
     changed: BTreeSet<String>,
@@ -79,15 +77,14 @@ pub struct State {
 
 impl State {
     /// A session loaded from the store under `id`.
-    pub fn loaded(id: SessionId, record: Record) -> Self {
+    pub fn loaded(id: SessionId, fields: Fields) -> Self {
         Self {
-            status: Status::Unchanged,
+            status: SessionStatus::Unchanged,
             stored: Some(id.clone()),
             id: Some(id),
             purge: None,
             client_cookie: true,
-            created_ms: record.created_ms,
-            fields: record.fields,
+            fields,
             changed: BTreeSet::new(),
         }
     }
@@ -95,27 +92,27 @@ impl State {
     /// No session in the store: an empty one, created at commit if it gets data.
     /// `client_cookie` tells whether the request carried a (dead or garbled) session cookie,
     /// which is then removed unless a new session replaces it.
-    pub fn fresh(now_ms: u64, client_cookie: bool) -> Self {
+    pub fn fresh(client_cookie: bool) -> Self {
         Self {
-            status: Status::New,
+            status: SessionStatus::New,
             stored: None,
             id: None,
             purge: None,
             client_cookie,
-            created_ms: now_ms,
             fields: Fields::new(),
             changed: BTreeSet::new(),
         }
     }
 
     /// The current status.
-    pub fn status(&self) -> Status {
+    pub fn status(&self) -> SessionStatus {
         self.status
     }
 
-    /// Creation time in ms since the Unix epoch (of the session to be created, if new).
-    pub fn created_ms(&self) -> u64 {
-        self.created_ms
+    /// The id the visitor holds once this response arrives: `None` while the session
+    /// holds nothing, and once it is destroyed.
+    pub fn id(&self) -> Option<&SessionId> {
+        self.id.as_ref()
     }
 
     /// The data.
@@ -126,9 +123,9 @@ impl State {
     /// Whether a record exists (or will, once committed) for the visitor.
     pub fn exists(&self) -> bool {
         match self.status {
-            Status::Unchanged | Status::Changed | Status::Renewed => true,
-            Status::New => !self.fields.is_empty(),
-            Status::Purged => false,
+            SessionStatus::Unchanged | SessionStatus::Changed | SessionStatus::Renewed => true,
+            SessionStatus::New => !self.fields.is_empty(),
+            SessionStatus::Purged => false,
         }
     }
 
@@ -158,7 +155,7 @@ impl State {
 
     /// Notes `key` for the commit of a stored session (a new one is written whole).
     fn mark_changed(&mut self, key: &str) {
-        let stored = matches!(self.status, Status::Changed | Status::Renewed);
+        let stored = matches!(self.status, SessionStatus::Changed | SessionStatus::Renewed);
         if stored && !self.changed.contains(key) {
             self.changed.insert(key.to_owned());
         }
@@ -167,8 +164,8 @@ impl State {
     /// Removes `key`; returns its JSON text if it was there.
     pub fn remove(&mut self, key: &str) -> Option<String> {
         let old = self.fields.remove(key)?;
-        if self.status == Status::Unchanged {
-            self.status = Status::Changed;
+        if self.status == SessionStatus::Unchanged {
+            self.status = SessionStatus::Changed;
         }
         self.mark_changed(key);
         Some(old)
@@ -185,14 +182,12 @@ impl State {
     /// Gives the session a new id, keeping its data and its creation time (given to
     /// `mint`). Does nothing when there is no session to rotate.
     pub fn cycle_id<E>(&mut self, mint: impl FnOnce(u64) -> Result<SessionId, E>) -> Result<(), E> {
-        match self.status {
-            Status::Unchanged | Status::Changed | Status::Renewed => {
-                self.status = Status::Renewed;
-            }
-            Status::New if self.id.is_some() => {}
-            Status::New | Status::Purged => return Ok(()),
+        // No id: a new session holding nothing yet, or a destroyed one.
+        let Some(current) = &self.id else { return Ok(()) };
+        self.id = Some(mint(current.created_ms())?);
+        if let SessionStatus::Unchanged | SessionStatus::Changed = self.status {
+            self.status = SessionStatus::Renewed;
         }
-        self.id = Some(mint(self.created_ms)?);
         Ok(())
     }
 
@@ -205,8 +200,8 @@ impl State {
         self.changed.clear();
         self.id = None;
         self.status = match self.purge {
-            Some(_) => Status::Purged,
-            None => Status::New,
+            Some(_) => SessionStatus::Purged,
+            None => SessionStatus::New,
         };
     }
 
@@ -216,14 +211,13 @@ impl State {
         mint: impl FnOnce(u64) -> Result<SessionId, E>,
     ) -> Result<(), E> {
         match self.status {
-            Status::Unchanged => self.status = Status::Changed,
-            Status::Changed | Status::Renewed => {}
-            Status::New | Status::Purged if self.id.is_none() => {
+            SessionStatus::Unchanged => self.status = SessionStatus::Changed,
+            SessionStatus::Changed | SessionStatus::Renewed => {}
+            SessionStatus::New | SessionStatus::Purged if self.id.is_none() => {
                 self.id = Some(mint(now_ms)?);
-                self.status = Status::New;
-                self.created_ms = now_ms;
+                self.status = SessionStatus::New;
             }
-            Status::New | Status::Purged => {}
+            SessionStatus::New | SessionStatus::Purged => {}
         }
         Ok(())
     }
@@ -243,37 +237,36 @@ impl State {
     /// What to write, and what the visitor's cookie must become once it is written.
     pub fn into_commit(mut self) -> (Commit, CookieChange) {
         let changes = match self.status {
-            Status::Changed | Status::Renewed => self.take_changes(),
-            Status::Unchanged | Status::New | Status::Purged => Changes::new(),
+            SessionStatus::Changed | SessionStatus::Renewed => self.take_changes(),
+            SessionStatus::Unchanged | SessionStatus::New | SessionStatus::Purged => Changes::new(),
         };
-        let created_ms = self.created_ms;
         let stale = match self.client_cookie {
             true => CookieChange::Remove,
             false => CookieChange::Keep,
         };
         match (self.status, self.stored, self.id, self.purge) {
-            (Status::Unchanged, ..) => (Commit::Nothing, CookieChange::Keep),
-            (Status::Changed, Some(id), ..) => {
-                (Commit::Update { id, created_ms, changes }, CookieChange::Keep)
+            (SessionStatus::Unchanged, ..) => (Commit::Nothing, CookieChange::Keep),
+            (SessionStatus::Changed, Some(id), ..) => {
+                (Commit::Update { id, changes }, CookieChange::Keep)
             }
-            (Status::Renewed, Some(old), Some(new), _) => {
+            (SessionStatus::Renewed, Some(old), Some(new), _) => {
                 let cookie = CookieChange::Set(new.clone());
-                (Commit::Renew { old, new, created_ms, changes }, cookie)
+                (Commit::Renew { old, new, changes }, cookie)
             }
-            (Status::New, _, Some(id), purge) if !self.fields.is_empty() => {
-                let record = Record { created_ms, fields: self.fields };
+            (SessionStatus::New, _, Some(id), purge) if !self.fields.is_empty() => {
+                let fields = self.fields;
                 let cookie = CookieChange::Set(id.clone());
                 match purge {
-                    Some(old) => (Commit::Replace { old, id, record }, cookie),
-                    None => (Commit::Create { id, record }, cookie),
+                    Some(old) => (Commit::Replace { old, id, fields }, cookie),
+                    None => (Commit::Create { id, fields }, cookie),
                 }
             }
-            (Status::New | Status::Purged, _, _, Some(id)) => {
+            (SessionStatus::New | SessionStatus::Purged, _, _, Some(id)) => {
                 (Commit::Delete { id }, CookieChange::Remove)
             }
-            (Status::New | Status::Purged, _, _, None) => (Commit::Nothing, stale),
+            (SessionStatus::New | SessionStatus::Purged, _, _, None) => (Commit::Nothing, stale),
             // Changed and Renewed always have a stored id (and Renewed a new one).
-            (Status::Changed | Status::Renewed, ..) => (Commit::Nothing, CookieChange::Keep),
+            (SessionStatus::Changed | SessionStatus::Renewed, ..) => (Commit::Nothing, CookieChange::Keep),
         }
     }
 }

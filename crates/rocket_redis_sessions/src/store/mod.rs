@@ -1,11 +1,13 @@
 //! The [`SessionStore`] contract and its two implementations, [`RedisStore`] and
 //! [`MemoryStore`].
 //!
-//! A store keeps one record per session id: a creation time and a map of fields, each a
-//! JSON text. Stores own expiry: a record vanishes after `idle` without a `load` or a
-//! write, and after `absolute` from its creation whatever happens. Every store must pass
-//! the shared conformance suite (`tests/store_conformance.rs`).
+//! A store keeps one record per session id: a map of fields, each a JSON text. Stores own
+//! expiry: a record vanishes after `idle` without a `load` or a write, and after `absolute`
+//! from its creation (the time the id carries, [`SessionId::created_ms`]) whatever
+//! happens. Every store must pass the shared conformance suite
+//! (`tests/suite/store_conformance.rs`).
 
+mod backend;
 mod memory;
 mod redis;
 
@@ -13,9 +15,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub(crate) use self::backend::Backend;
 pub use self::memory::MemoryStore;
 pub use self::redis::RedisStore;
-use super::SessionId;
+use crate::SessionId;
 
 /// A session's data: field name to JSON text, in key order. Sessions hold a handful of
 /// keys: a sorted map needs no hashing and lists them in a stable order.
@@ -24,16 +27,6 @@ pub type Fields = BTreeMap<String, String>;
 /// Changed fields in key order, each key once: `Some(json)` sets a field, `None` removes
 /// it.
 pub type Changes = Vec<(String, Option<String>)>;
-
-/// What a store holds for one session.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Record {
-    /// Creation time, milliseconds since the Unix epoch: the time the session's id
-    /// carries ([`SessionId::created_ms`]).
-    pub created_ms: u64,
-    /// Field name to JSON text.
-    pub fields: Fields,
-}
 
 /// How long records live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +38,7 @@ pub struct Expiry {
 }
 
 impl Expiry {
-    /// Milliseconds the record created at `created_ms` may still live at `now_ms`:
+    /// Milliseconds the record of a session created at `created_ms` may still live at `now_ms`:
     /// the idle timeout, cut short by the absolute deadline. `None` once that has passed.
     pub fn ttl_ms(&self, created_ms: u64, now_ms: u64) -> Option<u64> {
         let deadline = created_ms.saturating_add(millis(self.absolute));
@@ -59,6 +52,11 @@ pub(crate) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// The system's wall clock, in milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, millis)
+}
+
 /// The time source of a store, in milliseconds since the Unix epoch. Production uses
 /// [`Clock::system`]; tests move a clock by hand to cross the absolute deadline without
 /// waiting.
@@ -68,7 +66,7 @@ pub struct Clock(Arc<dyn Fn() -> u64 + Send + Sync>);
 impl Clock {
     /// The system's wall clock.
     pub fn system() -> Self {
-        Self(Arc::new(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, millis)))
+        Self(Arc::new(now_ms))
     }
 
     /// A clock that reads `f`.
@@ -111,9 +109,9 @@ pub enum StoreError {
 ///   still exists**; it returns `false` (and leaves nothing behind) when the record is
 ///   gone, so a request that outlives a logout can never bring the session back. An update
 ///   racing the record's end or move to a new id may report `false` after its changes
-///   landed: in the record that then ended, or that moved with them. `created_ms` is the
-///   creation time `load` returned for the record (it never changes), so a store need not
-///   read it again to enforce the absolute lifetime.
+///   landed: in the record that then ended, or that moved with them.
+/// - The absolute lifetime is counted from the creation time the id carries
+///   ([`SessionId::created_ms`]): a store never needs to keep or read it.
 /// - `renew` moves the record from `old` to `new`, applying `changes`, so the data stays
 ///   and `old` stops working. `false` when `old` is gone; [`StoreError::Collision`] when
 ///   `new` is taken.
@@ -130,26 +128,21 @@ pub trait SessionStore: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] when the backend fails.
-    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError>;
+    async fn load(&self, id: &SessionId) -> Result<Option<Fields>, StoreError>;
 
     /// Creates the record of `id`.
     ///
     /// # Errors
     /// [`StoreError::Collision`] when `id` exists, [`StoreError::Unavailable`] otherwise.
-    async fn create(&self, id: &SessionId, record: &Record) -> Result<(), StoreError>;
+    async fn create(&self, id: &SessionId, fields: &Fields) -> Result<(), StoreError>;
 
-    /// Applies `changes` to the record of `id`, created at `created_ms`, if it still exists.
+    /// Applies `changes` to the record of `id` if it still exists.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] when the backend fails.
-    async fn update(
-        &self,
-        id: &SessionId,
-        created_ms: u64,
-        changes: &Changes,
-    ) -> Result<bool, StoreError>;
+    async fn update(&self, id: &SessionId, changes: &Changes) -> Result<bool, StoreError>;
 
-    /// Moves the record of `old`, created at `created_ms`, to `new` and applies `changes`.
+    /// Moves the record of `old` to `new` and applies `changes`.
     ///
     /// # Errors
     /// [`StoreError::Collision`] when `new` exists, [`StoreError::Unavailable`] otherwise.
@@ -157,7 +150,6 @@ pub trait SessionStore: Send + Sync + 'static {
         &self,
         old: &SessionId,
         new: &SessionId,
-        created_ms: u64,
         changes: &Changes,
     ) -> Result<bool, StoreError>;
 
@@ -172,7 +164,7 @@ pub trait SessionStore: Send + Sync + 'static {
         &self,
         old: &SessionId,
         id: &SessionId,
-        record: &Record,
+        fields: &Fields,
     ) -> Result<(), StoreError>;
 
     /// Deletes the record of `id`.

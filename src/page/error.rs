@@ -10,7 +10,7 @@ use rocket::serde::json::{Json, json};
 use rocket::{Catcher, Request, Response, catch, catchers};
 use rocket_dyn_templates::{Template, context};
 
-use crate::session::SessionError;
+use rocket_redis_sessions::SessionError;
 
 const UNAVAILABLE: &str = "Sessions are unavailable right now. Please try again in a moment.";
 
@@ -37,7 +37,7 @@ impl From<SessionError> for ErrorResponse {
             SessionError::Deserialize { .. } => {
                 "A value in your session does not have the expected type."
             }
-            SessionError::Unavailable | SessionError::Store(_) => UNAVAILABLE,
+            SessionError::Unavailable => UNAVAILABLE,
             SessionError::Serialize { .. } | SessionError::Rng(_) | SessionError::NotAttached => {
                 "Something went wrong on our side."
             }

@@ -1,0 +1,130 @@
+//! [`SessionLayer`]: what the guard and the fairing share: the configuration, the store,
+//! the request-local slot the guard fills and the fairing empties, and the cookie.
+
+use std::sync::{Mutex, PoisonError};
+
+use rocket::http::Cookie;
+use rocket::tokio::sync::OnceCell;
+
+use crate::config::SessionConfig;
+use crate::pool::RedisPool;
+use crate::state::{Commit, State};
+use crate::store::{Backend, Fields, StoreError, millis, now_ms};
+use crate::SessionId;
+
+/// The session layer's managed state: configuration and store, shared by every request.
+/// [`SessionFairing`](crate::SessionFairing) puts it in place at ignite; an app may read it
+/// as `&State<SessionLayer>` (for a health check, or to show which store is in use).
+pub struct SessionLayer {
+    config: SessionConfig,
+    backend: Backend,
+    fallback: bool,
+}
+
+impl SessionLayer {
+    pub(crate) fn new(config: SessionConfig, backend: Backend, fallback: bool) -> Self {
+        Self { config, backend, fallback }
+    }
+
+    /// The checked `[sessions]` configuration.
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    /// The store's short name: `"redis"`, `"memory"`, or an app store's own.
+    pub fn store_name(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    /// The Redis pool the sessions go through; `None` when they are not in Redis (the
+    /// memory store, an app's own store, or `store = "auto"` fallen back to memory).
+    pub fn redis_pool(&self) -> Option<&RedisPool> {
+        self.backend.redis_pool()
+    }
+
+    /// Whether `store = "auto"` fell back to memory because Redis did not answer at launch.
+    pub fn is_fallback(&self) -> bool {
+        self.fallback
+    }
+
+    /// Checks that the store answers, with one cheap request (a `PING` for Redis).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when it does not.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.backend.ping().await
+    }
+
+    /// Loads the session `id` from the store.
+    pub(crate) async fn load(&self, id: &SessionId) -> Result<Option<Fields>, StoreError> {
+        self.backend.load(id).await
+    }
+
+    /// Sends `commit` to the store in one operation. `Ok(false)` when the session turned
+    /// out to be gone (ended by another request meanwhile): it is not brought back.
+    pub(crate) async fn apply(&self, commit: Commit) -> Result<bool, StoreError> {
+        let store = &self.backend;
+        let alive = match commit {
+            Commit::Nothing => true,
+            Commit::Create { id, fields } => store.create(&id, &fields).await.map(|()| true)?,
+            Commit::Update { id, changes } => store.update(&id, &changes).await?,
+            Commit::Renew { old, new, changes } => store.renew(&old, &new, &changes).await?,
+            Commit::Delete { id } => store.delete(&id).await.map(|()| true)?,
+            Commit::Replace { old, id, fields } => {
+                store.replace(&old, &id, &fields).await.map(|()| true)?
+            }
+        };
+        if !alive {
+            rocket::info!("the session ended during the request; its changes were dropped");
+        }
+        Ok(alive)
+    }
+
+    /// The session cookie carrying `id`, with every attribute the configuration asks for,
+    /// expiring with the session's absolute lifetime.
+    pub(crate) fn cookie(&self, id: &SessionId) -> Cookie<'static> {
+        let deadline = id.created_ms().saturating_add(millis(self.config.absolute()));
+        let seconds = deadline.saturating_sub(now_ms()).div_ceil(1000);
+        let mut cookie = self.base_cookie(id.encode());
+        let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+        cookie.set_max_age(rocket::time::Duration::seconds(seconds));
+        cookie
+    }
+
+    /// The cookie that removes the session cookie: same name, path, domain and flags.
+    pub(crate) fn removal_cookie(&self) -> Cookie<'static> {
+        let mut cookie = self.base_cookie(String::new());
+        cookie.make_removal();
+        cookie
+    }
+
+    fn base_cookie(&self, value: String) -> Cookie<'static> {
+        let config = &self.config;
+        let mut cookie = Cookie::build((config.cookie_name.clone(), value))
+            .path("/")
+            .http_only(true)
+            .secure(config.secure())
+            .same_site(config.same_site.into())
+            .build();
+        if let Some(domain) = &config.domain {
+            cookie.set_domain(domain.clone());
+        }
+        cookie
+    }
+}
+
+/// The per-request slot in Rocket's `local_cache`: filled by the first `Session` guard,
+/// emptied by the fairing after the handler. `None` inside: the load failed.
+#[derive(Default)]
+pub(crate) struct Slot {
+    pub(crate) loaded: OnceCell<Option<Mutex<State>>>,
+}
+
+impl Slot {
+    /// The state, if a guard loaded it during this request.
+    pub(crate) fn take_state(&self) -> Option<State> {
+        let state = self.loaded.get()?.as_ref()?;
+        let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+        Some(std::mem::replace(&mut *state, State::fresh(false)))
+    }
+}
