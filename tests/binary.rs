@@ -1,7 +1,7 @@
 //! The built binary, launched for real: `ROCKET_*` overrides, HTTP over loopback, and
 //! sessions that outlive a restart of the app.
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -21,7 +21,7 @@ struct App {
 impl App {
     async fn launch(redis_url: &str, prefix: &str) -> Self {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(env!("CARGO_BIN_EXE_rocket-redis-sessions"))
+        let child = Command::new(env!("CARGO_BIN_EXE_rocket-redis-sessions-demo"))
             .env("ROCKET_PROFILE", "debug")
             .env("ROCKET_PORT", port.to_string())
             .env("ROCKET_LOG_LEVEL", "critical")

@@ -6,7 +6,7 @@
 //! and fails (never skips) without them. With `UPDATE_SCREENSHOTS=1` it also rewrites the
 //! screenshots in `docs/`.
 
-mod common;
+use crate::common;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -1,15 +1,15 @@
 //! The session layer seen over HTTP, through Rocket's local client and a real Redis.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
-use rocket_redis_sessions::redis;
 use rocket::http::{Cookie, Header, SameSite, Status};
 use rocket::tokio::sync::Barrier;
 use rocket::{State, get, routes};
-use rocket_redis_sessions::routes::errors::ErrorResponse;
-use rocket_redis_sessions::session::{Session, SessionId};
+use rocket_redis_sessions::redis;
+use rocket_redis_sessions::{Session, SessionId};
+use rocket_redis_sessions_demo::page::ErrorResponse;
 use serde_json::json;
 
 use common::redis as test_redis;
@@ -129,7 +129,7 @@ impl Ctx {
 
     fn rocket_with(&self, overrides: serde_json::Value) -> rocket::Rocket<rocket::Build> {
         let figment = common::figment(&self.url, &self.prefix, overrides);
-        rocket_redis_sessions::rocket_from(figment)
+        rocket_redis_sessions_demo::rocket_from(figment)
             .mount(
                 "/",
                 routes![
@@ -539,7 +539,7 @@ async fn auto_falls_back_to_memory_with_a_banner_when_redis_is_down_at_launch() 
     let url = dead.url();
     dead.stop();
     let figment = common::figment(&url, "x:", json!({"sessions.store": "auto"}));
-    let client = common::client(rocket_redis_sessions::rocket_from(figment)).await;
+    let client = common::client(rocket_redis_sessions_demo::rocket_from(figment)).await;
     let res = client.get("/health").dispatch().await;
     assert_eq!(json_body(res, Status::Ok).await, json!({"status": "ok", "store": "memory"}));
     client.get("/api/counter").dispatch().await;

@@ -2,13 +2,13 @@
 //! HTTP client as the browser, the built-in provider as the authorization server, and the
 //! token exchange as a real HTTP call from the app to itself.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
-use rocket_redis_sessions::redis;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::{Response, StatusCode};
+use rocket_redis_sessions::redis;
 use serde_json::{Value, json};
 
 use common::{Launched, input_value};
@@ -159,6 +159,21 @@ async fn the_round_trip_signs_in_returns_to_the_page_and_rotates_the_session_id(
     assert_ne!(input_value(&page, "csrf_token"), token_before, "a new CSRF token too");
     let data = b.session().await;
     assert!(!data.as_object().unwrap().keys().any(|k| k.starts_with("_oauth_flow:")), "{data}");
+}
+
+/// The app on a port other than 8000, with no `public_url` in the configuration: the
+/// provider's redirects and the app's token exchange follow the port it listens on.
+#[rocket::async_test]
+async fn the_sign_in_works_on_any_port_without_a_public_url_setting() {
+    let figment = common::figment("redis://unused", "unused", json!({}));
+    assert!(figment.find_value("oauth.public_url").is_err(), "Rocket.toml pins no public_url");
+    let b = Browser::open("any-port").await;
+    assert!(!b.app.base.ends_with(":8000"), "{}", b.app.base);
+    let authorize = b.start(None).await;
+    let back = b.consent(&authorize, "approve", "Ada").await;
+    let res = b.get(&back).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap());
+    assert_eq!(b.signed_in_as().await.as_deref(), Some("Ada"));
 }
 
 #[rocket::async_test]

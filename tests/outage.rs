@@ -1,7 +1,7 @@
 //! Redis going away and coming back: bounded 503s, no lost writes, recovery by itself.
 //! Each test runs its own `redis-server` so that it can stop it.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -9,8 +9,8 @@ use rocket::http::{Accept, Cookie, Status};
 use rocket::tokio::sync::Barrier;
 use rocket::tokio::time::timeout;
 use rocket::{State, get, routes};
-use rocket_redis_sessions::routes::errors::ErrorResponse;
-use rocket_redis_sessions::session::Session;
+use rocket_redis_sessions::Session;
+use rocket_redis_sessions_demo::page::ErrorResponse;
 use serde_json::json;
 
 use common::redis::RedisServer;
@@ -33,7 +33,9 @@ async fn slow(session: Session<'_>, gate: &State<Barrier>) -> Result<&'static st
 
 fn app(server: &RedisServer) -> rocket::Rocket<rocket::Build> {
     let figment = common::figment(&server.url(), "outage:", json!({}));
-    rocket_redis_sessions::rocket_from(figment).mount("/", routes![slow]).manage(Barrier::new(2))
+    rocket_redis_sessions_demo::rocket_from(figment)
+        .mount("/", routes![slow])
+        .manage(Barrier::new(2))
 }
 
 #[rocket::async_test]
@@ -127,7 +129,7 @@ async fn after_a_redis_restart_the_first_request_already_succeeds() {
 #[rocket::async_test]
 async fn a_restart_retires_every_pooled_connection_without_failing_a_command() {
     use rocket_redis_sessions::redis;
-    use rocket_redis_sessions::redis_pool::{RedisPool, RedisPoolConfig};
+    use rocket_redis_sessions::{RedisPool, RedisPoolConfig};
 
     let mut server = RedisServer::start();
     let config = RedisPoolConfig {

@@ -1,6 +1,6 @@
 //! The demo pages: the dashboard's forms, CSRF checks, flash messages, limits, escaping.
 
-mod common;
+use crate::common;
 
 use rocket::http::{ContentType, Status};
 use rocket::local::asynchronous::Client;

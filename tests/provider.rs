@@ -1,18 +1,18 @@
 //! The built-in demo authorization server over HTTP (RFC 6749 + RFC 7636): authorize,
 //! consent, token and userinfo, through Rocket's local client and a real Redis.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use rocket_redis_sessions::redis;
 use oauth2::url::{Url, form_urlencoded};
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
-use rocket_redis_sessions::provider::BuiltinClients;
+use rocket_redis_sessions::redis;
+use rocket_redis_sessions_demo::provider::BuiltinClients;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -57,7 +57,7 @@ impl Ctx {
     fn rocket_with(&self, overrides: Value) -> rocket::Rocket<rocket::Build> {
         let figment = common::figment(&self.url, &self.prefix, self.settings());
         let figment = common::with(figment, overrides);
-        rocket_redis_sessions::rocket_from(figment)
+        rocket_redis_sessions_demo::rocket_from(figment)
     }
 
     async fn client(&self) -> Client {

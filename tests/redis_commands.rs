@@ -3,14 +3,14 @@
 //! own `PING` or `UNWATCH` on checkout included; commands run inside a Lua script do not
 //! (the script is one command).
 
-mod common;
+use crate::common;
 
 use rocket::http::{Cookie, Status};
 use rocket::local::asynchronous::Client;
 use rocket::{get, routes};
 use rocket_db_pools::Database;
-use rocket_redis_sessions::SessionsDb;
-use rocket_redis_sessions::session::Session;
+use rocket_redis_sessions::Session;
+use rocket_redis_sessions_demo::SessionsDb;
 use serde_json::json;
 
 use common::redis::{Monitor, RedisServer};
@@ -49,7 +49,7 @@ fn sign_out(session: Session<'_>) -> Result<(), Status> {
 async fn counted() -> Counted {
     let server = RedisServer::start();
     let figment = common::figment(&server.url(), "cmds:", json!({}));
-    let rocket = rocket_redis_sessions::rocket_from(figment);
+    let rocket = rocket_redis_sessions_demo::rocket_from(figment);
     let client =
         common::untracked(rocket.mount("/", routes![cycle, destroy, remove, sign_out])).await;
     let res = client.get("/api/counter").dispatch().await;

@@ -21,11 +21,7 @@ pub struct OAuthConfig {
 
 impl Default for OAuthConfig {
     fn default() -> Self {
-        Self {
-            public_url: None,
-            max_pending: 5,
-            providers: BTreeMap::new(),
-        }
+        Self { public_url: None, max_pending: 5, providers: BTreeMap::new() }
     }
 }
 

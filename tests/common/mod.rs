@@ -1,9 +1,8 @@
-//! Test helpers: the app on a private key prefix, cookies, and Redis (see `redis.rs`).
-#![allow(dead_code)] // each test binary uses a different part of these helpers
+//! Test helpers: the app on a private key prefix, cookies, and Redis (private
+//! `redis-server` processes, from the workspace's `redis-test-server` crate).
 
-pub mod redis;
+pub use redis_test_server as redis;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rocket::figment::Figment;
@@ -13,12 +12,7 @@ use rocket::local::asynchronous::{Client, LocalResponse};
 use rocket::{Build, Rocket};
 use serde_json::{Value, json};
 
-/// A key prefix no other test uses.
-pub fn unique_prefix(test: &str) -> String {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    format!("test:{test}:{nanos}:{}:", N.fetch_add(1, Ordering::Relaxed))
-}
+pub use redis_test_server::unique_prefix;
 
 /// The configuration of `Rocket.toml`'s `profile`, without environment overrides.
 pub fn profile_figment(profile: &str) -> Figment {
@@ -53,7 +47,7 @@ pub fn with(mut figment: Figment, values: Value) -> Figment {
 
 /// The demo app on `redis_url` with keys under `prefix`.
 pub fn app(redis_url: &str, prefix: &str) -> Rocket<Build> {
-    rocket_redis_sessions::rocket_from(figment(redis_url, prefix, json!({})))
+    rocket_redis_sessions_demo::rocket_from(figment(redis_url, prefix, json!({})))
 }
 
 /// A tracked local client (it keeps cookies like a browser) for `rocket`.
@@ -125,15 +119,17 @@ pub struct Launched {
 
 impl Launched {
     /// Launches the demo app with `common::figment(redis_url, prefix, overrides)` on a free
-    /// port, `oauth.public_url` pointing at it, and waits until `/health` answers.
+    /// port, and waits until `/health` answers. No `oauth.public_url` is set (unless
+    /// `overrides` sets it): the app derives it from the address and port it listens on.
     pub async fn start(redis_url: &str, prefix: &str, overrides: Value) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let base = format!("http://127.0.0.1:{port}");
         let figment = with(
             figment(redis_url, prefix, overrides),
-            json!({ "port": port, "address": "127.0.0.1", "oauth.public_url": base }),
+            json!({ "port": port, "address": "127.0.0.1" }),
         );
-        let rocket = rocket_redis_sessions::rocket_from(figment).ignite().await.expect("ignites");
+        let rocket =
+            rocket_redis_sessions_demo::rocket_from(figment).ignite().await.expect("ignites");
         let shutdown = rocket.shutdown();
         rocket::tokio::spawn(rocket.launch());
         let client = reqwest::Client::new();

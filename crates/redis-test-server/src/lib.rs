@@ -1,13 +1,22 @@
 //! Redis for tests: a private `redis-server` per test binary (or `REDIS_URL`), private
-//! servers for tests that stop Redis or count its commands, and small helpers.
+//! servers for tests that stop Redis or count its commands, and small helpers. Shared by
+//! the tests of every crate of the workspace.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use redis::{self, aio::MultiplexedConnection};
+use redis::aio::MultiplexedConnection;
+
+/// A key prefix no other test uses: tests sharing a server keep apart by prefix.
+pub fn unique_prefix(test: &str) -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("test:{test}:{nanos}:{}:", N.fetch_add(1, Ordering::Relaxed))
+}
 
 /// A `redis-server` process of our own, on a free loopback port, keeping nothing on disk.
 /// It is stopped when dropped, and also when the test process exits (it runs under a

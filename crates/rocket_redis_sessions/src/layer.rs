@@ -6,11 +6,11 @@ use std::sync::{Mutex, PoisonError};
 use rocket::http::Cookie;
 use rocket::tokio::sync::OnceCell;
 
+use crate::SessionId;
 use crate::config::SessionConfig;
 use crate::pool::RedisPool;
 use crate::state::{Commit, State};
 use crate::store::{Backend, Fields, StoreError, millis, now_ms};
-use crate::SessionId;
 
 /// The session layer's managed state: configuration and store, shared by every request.
 /// [`SessionFairing`](crate::SessionFairing) puts it in place at ignite; an app may read it

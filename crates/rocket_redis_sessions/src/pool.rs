@@ -408,5 +408,5 @@ pub fn is_dropped(e: &RedisError) -> bool {
 }
 
 #[cfg(test)]
-#[path = "redis_pool_tests.rs"]
+#[path = "pool_tests.rs"]
 mod tests;

@@ -266,7 +266,9 @@ impl State {
             }
             (SessionStatus::New | SessionStatus::Purged, _, _, None) => (Commit::Nothing, stale),
             // Changed and Renewed always have a stored id (and Renewed a new one).
-            (SessionStatus::Changed | SessionStatus::Renewed, ..) => (Commit::Nothing, CookieChange::Keep),
+            (SessionStatus::Changed | SessionStatus::Renewed, ..) => {
+                (Commit::Nothing, CookieChange::Keep)
+            }
         }
     }
 }

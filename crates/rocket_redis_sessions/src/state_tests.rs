@@ -34,10 +34,7 @@ fn a_change_commits_only_the_changed_fields_and_keeps_the_cookie() {
     state.insert("b", "2".into(), 9, mint).unwrap();
     state.remove("a");
     let changes: Changes = vec![("a".into(), None), ("b".into(), Some("2".into()))];
-    assert_eq!(
-        state.into_commit(),
-        (Commit::Update { id, changes }, CookieChange::Keep)
-    );
+    assert_eq!(state.into_commit(), (Commit::Update { id, changes }, CookieChange::Keep));
 }
 
 #[test]
@@ -104,11 +101,11 @@ fn destroy_deletes_and_a_later_write_starts_a_successor() {
     assert!(!state.exists());
     state.insert("flash", "\"bye\"".into(), 9, mint).unwrap();
     match state.into_commit() {
-        (Commit::Replace { old: o, id, record }, CookieChange::Set(cookie)) => {
+        (Commit::Replace { old: o, id, fields }, CookieChange::Set(cookie)) => {
             assert_eq!(o, old);
             assert_ne!(id, old);
             assert_eq!(id, cookie);
-            assert_eq!(record.fields.len(), 1);
+            assert_eq!(fields.len(), 1);
         }
         other => panic!("expected a replace, got {other:?}"),
     }
@@ -135,8 +132,5 @@ fn clear_removes_every_key_but_keeps_the_session() {
     state.clear();
     assert!(state.exists());
     let changes: Changes = vec![("a".into(), None)];
-    assert_eq!(
-        state.into_commit(),
-        (Commit::Update { id, changes }, CookieChange::Keep)
-    );
+    assert_eq!(state.into_commit(), (Commit::Update { id, changes }, CookieChange::Keep));
 }

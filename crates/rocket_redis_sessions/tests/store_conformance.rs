@@ -1,19 +1,16 @@
 //! The `SessionStore` contract, run against every store, plus each store's own edge cases.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use redis;
-use rocket_redis_sessions::redis_pool::{RedisPool, RedisPoolConfig};
-use rocket_redis_sessions::session::SessionId;
-use rocket_redis_sessions::session::store::{
-    Changes, Clock, Expiry, Fields, MemoryStore, Record, RedisStore, SessionStore, StoreError,
+use redis_test_server as test_redis;
+use rocket_redis_sessions::redis;
+use rocket_redis_sessions::store::{
+    Changes, Clock, Expiry, Fields, MemoryStore, RedisStore, SessionStore, StoreError,
 };
 
-use common::redis as test_redis;
+use rocket_redis_sessions::{RedisPool, RedisPoolConfig, SessionId};
 
 const IDLE: Duration = Duration::from_secs(60);
 const ABSOLUTE: Duration = Duration::from_secs(600);
@@ -57,7 +54,7 @@ fn pool(url: &str) -> RedisPool {
 
 fn redis_store() -> (Harness<RedisStore>, String) {
     let url = test_redis::shared_url();
-    let prefix = common::unique_prefix("store");
+    let prefix = test_redis::unique_prefix("store");
     let (now, clock) = clock();
     let store = RedisStore::with_clock(pool(&url), prefix, expiry(), clock);
     (Harness { store, clock: now }, url)
@@ -67,9 +64,8 @@ fn id() -> SessionId {
     SessionId::generate(START_MS).expect("OS random source")
 }
 
-fn record(pairs: &[(&str, &str)]) -> Record {
-    let fields: Fields = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    Record { created_ms: START_MS, fields }
+fn record(pairs: &[(&str, &str)]) -> Fields {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn changes(pairs: &[(&str, Option<&str>)]) -> Changes {
@@ -77,7 +73,7 @@ fn changes(pairs: &[(&str, Option<&str>)]) -> Changes {
 }
 
 async fn fields_of(store: &impl SessionStore, id: &SessionId) -> Option<Fields> {
-    store.load(id).await.expect("load").map(|r| r.fields)
+    store.load(id).await.expect("load")
 }
 
 // ---- the contract -------------------------------------------------------------------
@@ -98,15 +94,15 @@ async fn create_never_overwrites_an_existing_session<S: SessionStore>(h: Harness
     h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
     let second = h.store.create(&id, &record(&[("a", "2")])).await;
     assert!(matches!(second, Err(StoreError::Collision)), "got {second:?}");
-    assert_eq!(fields_of(&h.store, &id).await, Some(record(&[("a", "1")]).fields));
+    assert_eq!(fields_of(&h.store, &id).await, Some(record(&[("a", "1")])));
 }
 
 async fn update_writes_only_the_changed_fields<S: SessionStore>(h: Harness<S>) {
     let id = id();
     h.store.create(&id, &record(&[("a", "1"), ("b", "2"), ("c", "3")])).await.unwrap();
-    let saved = h.store.update(&id, START_MS, &changes(&[("a", Some("10")), ("b", None)])).await;
+    let saved = h.store.update(&id, &changes(&[("a", Some("10")), ("b", None)])).await;
     assert!(saved.unwrap());
-    assert_eq!(fields_of(&h.store, &id).await, Some(record(&[("a", "10"), ("c", "3")]).fields));
+    assert_eq!(fields_of(&h.store, &id).await, Some(record(&[("a", "10"), ("c", "3")])));
 }
 
 async fn two_writers_changing_different_fields_both_keep_their_change<S: SessionStore>(
@@ -115,16 +111,16 @@ async fn two_writers_changing_different_fields_both_keep_their_change<S: Session
     let id = id();
     h.store.create(&id, &record(&[("a", "1"), ("b", "1")])).await.unwrap();
     // Both requests loaded {a:1, b:1}; each saves only what it changed.
-    assert!(h.store.update(&id, START_MS, &changes(&[("a", Some("2"))])).await.unwrap());
-    assert!(h.store.update(&id, START_MS, &changes(&[("b", Some("3"))])).await.unwrap());
-    assert_eq!(fields_of(&h.store, &id).await, Some(record(&[("a", "2"), ("b", "3")]).fields));
+    assert!(h.store.update(&id, &changes(&[("a", Some("2"))])).await.unwrap());
+    assert!(h.store.update(&id, &changes(&[("b", Some("3"))])).await.unwrap());
+    assert_eq!(fields_of(&h.store, &id).await, Some(record(&[("a", "2"), ("b", "3")])));
 }
 
 async fn update_never_recreates_a_deleted_session<S: SessionStore>(h: Harness<S>) {
     let id = id();
     h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
     h.store.delete(&id).await.unwrap();
-    let saved = h.store.update(&id, START_MS, &changes(&[("a", Some("2"))])).await.unwrap();
+    let saved = h.store.update(&id, &changes(&[("a", Some("2"))])).await.unwrap();
     assert!(!saved, "an update of a deleted session must report it gone");
     assert_eq!(h.store.load(&id).await.unwrap(), None);
 }
@@ -132,18 +128,16 @@ async fn update_never_recreates_a_deleted_session<S: SessionStore>(h: Harness<S>
 async fn renew_moves_the_data_and_retires_the_old_id<S: SessionStore>(h: Harness<S>) {
     let (old, new) = (id(), id());
     h.store.create(&old, &record(&[("a", "1"), ("b", "2")])).await.unwrap();
-    let moved =
-        h.store.renew(&old, &new, START_MS, &changes(&[("b", None), ("c", Some("3"))])).await;
+    let moved = h.store.renew(&old, &new, &changes(&[("b", None), ("c", Some("3"))])).await;
     assert!(moved.unwrap());
     assert_eq!(h.store.load(&old).await.unwrap(), None);
     let renewed = h.store.load(&new).await.unwrap().expect("the new id holds the session");
-    assert_eq!(renewed.fields, record(&[("a", "1"), ("c", "3")]).fields);
-    assert_eq!(renewed.created_ms, START_MS, "renewal keeps the creation time");
+    assert_eq!(renewed, record(&[("a", "1"), ("c", "3")]));
 }
 
 async fn renew_of_a_deleted_session_creates_nothing<S: SessionStore>(h: Harness<S>) {
     let (old, new) = (id(), id());
-    assert!(!h.store.renew(&old, &new, START_MS, &changes(&[("a", Some("1"))])).await.unwrap());
+    assert!(!h.store.renew(&old, &new, &changes(&[("a", Some("1"))])).await.unwrap());
     assert_eq!(h.store.load(&new).await.unwrap(), None);
 }
 
@@ -151,10 +145,10 @@ async fn renew_onto_a_taken_id_is_a_collision<S: SessionStore>(h: Harness<S>) {
     let (old, new) = (id(), id());
     h.store.create(&old, &record(&[("who", "1")])).await.unwrap();
     h.store.create(&new, &record(&[("who", "2")])).await.unwrap();
-    let moved = h.store.renew(&old, &new, START_MS, &Changes::new()).await;
+    let moved = h.store.renew(&old, &new, &Changes::new()).await;
     assert!(matches!(moved, Err(StoreError::Collision)), "got {moved:?}");
-    assert_eq!(fields_of(&h.store, &old).await, Some(record(&[("who", "1")]).fields));
-    assert_eq!(fields_of(&h.store, &new).await, Some(record(&[("who", "2")]).fields));
+    assert_eq!(fields_of(&h.store, &old).await, Some(record(&[("who", "1")])));
+    assert_eq!(fields_of(&h.store, &new).await, Some(record(&[("who", "2")])));
 }
 
 async fn replace_ends_one_session_and_starts_another_in_one_step<S: SessionStore>(h: Harness<S>) {
@@ -162,7 +156,7 @@ async fn replace_ends_one_session_and_starts_another_in_one_step<S: SessionStore
     h.store.create(&old, &record(&[("user", "1")])).await.unwrap();
     h.store.replace(&old, &new, &record(&[("flash", "\"bye\"")])).await.unwrap();
     assert_eq!(h.store.load(&old).await.unwrap(), None);
-    assert_eq!(fields_of(&h.store, &new).await, Some(record(&[("flash", "\"bye\"")]).fields));
+    assert_eq!(fields_of(&h.store, &new).await, Some(record(&[("flash", "\"bye\"")])));
 }
 
 async fn replace_onto_a_taken_id_changes_nothing<S: SessionStore>(h: Harness<S>) {
@@ -171,8 +165,8 @@ async fn replace_onto_a_taken_id_changes_nothing<S: SessionStore>(h: Harness<S>)
     h.store.create(&taken, &record(&[("who", "\"taken\"")])).await.unwrap();
     let replaced = h.store.replace(&old, &taken, &record(&[("who", "\"new\"")])).await;
     assert!(matches!(replaced, Err(StoreError::Collision)), "got {replaced:?}");
-    assert_eq!(fields_of(&h.store, &old).await, Some(record(&[("who", "\"old\"")]).fields));
-    assert_eq!(fields_of(&h.store, &taken).await, Some(record(&[("who", "\"taken\"")]).fields));
+    assert_eq!(fields_of(&h.store, &old).await, Some(record(&[("who", "\"old\"")])));
+    assert_eq!(fields_of(&h.store, &taken).await, Some(record(&[("who", "\"taken\"")])));
 }
 
 async fn a_session_emptied_of_its_data_lives_on<S: SessionStore>(h: Harness<S>) {
@@ -182,11 +176,11 @@ async fn a_session_emptied_of_its_data_lives_on<S: SessionStore>(h: Harness<S>) 
     assert_eq!(fields_of(&h.store, &empty).await, Some(Fields::new()));
     h.store.create(&id, &record(&[("a", "1"), ("b", "2")])).await.unwrap();
     let emptied = changes(&[("a", None), ("b", None)]);
-    assert!(h.store.update(&id, START_MS, &emptied).await.unwrap());
+    assert!(h.store.update(&id, &emptied).await.unwrap());
     assert_eq!(fields_of(&h.store, &id).await, Some(Fields::new()));
-    assert!(h.store.update(&id, START_MS, &changes(&[("c", Some("3"))])).await.unwrap());
-    assert_eq!(fields_of(&h.store, &id).await, Some(record(&[("c", "3")]).fields));
-    assert!(h.store.renew(&id, &renewed, START_MS, &changes(&[("c", None)])).await.unwrap());
+    assert!(h.store.update(&id, &changes(&[("c", Some("3"))])).await.unwrap());
+    assert_eq!(fields_of(&h.store, &id).await, Some(record(&[("c", "3")])));
+    assert!(h.store.renew(&id, &renewed, &changes(&[("c", None)])).await.unwrap());
     assert_eq!(fields_of(&h.store, &renewed).await, Some(Fields::new()));
     assert_eq!(h.store.load(&id).await.unwrap(), None);
 }
@@ -211,7 +205,7 @@ async fn a_session_past_its_absolute_lifetime_is_gone<S: SessionStore>(h: Harnes
         assert!(h.store.load(&id).await.unwrap().is_some(), "alive at {age:?}");
     }
     h.advance(ABSOLUTE - age + Duration::from_secs(1));
-    assert!(!h.store.update(&id, START_MS, &changes(&[("a", Some("2"))])).await.unwrap());
+    assert!(!h.store.update(&id, &changes(&[("a", Some("2"))])).await.unwrap());
     assert_eq!(h.store.load(&id).await.unwrap(), None);
 }
 
@@ -291,9 +285,9 @@ async fn redis_keys_are_the_prefix_and_the_sha256_of_the_id_and_always_expire() 
     assert!(!key.contains(&id.encode()), "the token never appears in Redis");
     let idle = IDLE.as_millis() as i64;
     assert!((1..=idle).contains(&pttl(&url, &key).await), "created with the idle TTL");
-    h.store.update(&id, START_MS, &changes(&[("b", Some("2"))])).await.unwrap();
+    h.store.update(&id, &changes(&[("b", Some("2"))])).await.unwrap();
     assert!((1..=idle).contains(&pttl(&url, &key).await), "updated with the idle TTL");
-    h.store.renew(&id, &new, START_MS, &Changes::new()).await.unwrap();
+    h.store.renew(&id, &new, &Changes::new()).await.unwrap();
     assert!((1..=idle).contains(&pttl(&url, &h.store.key(&new)).await), "renewed with a TTL");
 }
 
@@ -328,10 +322,10 @@ async fn a_redis_save_in_the_last_idle_period_stops_the_ttl_at_the_deadline() {
     let (id, new) = (id(), self::id());
     h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
     h.advance(ABSOLUTE - Duration::from_secs(10));
-    assert!(h.store.update(&id, START_MS, &changes(&[("a", Some("2"))])).await.unwrap());
+    assert!(h.store.update(&id, &changes(&[("a", Some("2"))])).await.unwrap());
     let left = pttl(&url, &h.store.key(&id)).await;
     assert!((1..=10_000).contains(&left), "TTL {left} ms after a save must stop at the deadline");
-    assert!(h.store.renew(&id, &new, START_MS, &Changes::new()).await.unwrap());
+    assert!(h.store.renew(&id, &new, &Changes::new()).await.unwrap());
     let left = pttl(&url, &h.store.key(&new)).await;
     assert!((1..=10_000).contains(&left), "TTL {left} ms after a renewal must stop there too");
     let _: () = test_redis::query(
@@ -340,7 +334,7 @@ async fn a_redis_save_in_the_last_idle_period_stops_the_ttl_at_the_deadline() {
     )
     .await;
     let removal = changes(&[("a", None), ("b", Some("3"))]);
-    assert!(h.store.update(&new, START_MS, &removal).await.unwrap());
+    assert!(h.store.update(&new, &removal).await.unwrap());
     let left = pttl(&url, &h.store.key(&new)).await;
     assert!((1..=10_000).contains(&left), "TTL {left} ms after a save with the script too");
 }
@@ -359,7 +353,7 @@ async fn a_redis_update_of_an_ended_session_leaves_no_key_behind() {
         let id = id();
         h.store.create(&id, &record(&[("a", "1"), ("b", "1")])).await.unwrap();
         h.store.delete(&id).await.unwrap();
-        assert!(!h.store.update(&id, START_MS, update).await.unwrap(), "{update:?}: gone");
+        assert!(!h.store.update(&id, update).await.unwrap(), "{update:?}: gone");
         let key = h.store.key(&id);
         let exists: i64 = test_redis::query(&url, redis::cmd("EXISTS").arg(&key)).await;
         assert_eq!(exists, 0, "{update:?}: an update of an ended session wrote {key}");
@@ -386,12 +380,12 @@ async fn a_redis_hash_without_a_ttl_is_no_session_and_is_removed() {
         let _: () = test_redis::query(&url, redis::cmd("PERSIST").arg(&key)).await;
         let alive = match operation {
             "load" => h.store.load(&id).await.unwrap().is_some(),
-            "set" => h.store.update(&id, START_MS, &changes(&[("a", Some("2"))])).await.unwrap(),
+            "set" => h.store.update(&id, &changes(&[("a", Some("2"))])).await.unwrap(),
             "set and delete" => {
                 let update = changes(&[("a", None), ("b", Some("2"))]);
-                h.store.update(&id, START_MS, &update).await.unwrap()
+                h.store.update(&id, &update).await.unwrap()
             }
-            _ => h.store.renew(&id, &renewed, START_MS, &Changes::new()).await.unwrap(),
+            _ => h.store.renew(&id, &renewed, &Changes::new()).await.unwrap(),
         };
         assert!(!alive, "{operation}: a hash without a TTL was taken for a session");
         assert_eq!(exists(key).await, 0, "{operation}: the hash without a TTL is still there");
@@ -409,13 +403,12 @@ async fn a_redis_session_is_its_data_and_nothing_else() {
     let hash: Vec<String> =
         test_redis::query(&url, redis::cmd("HGETALL").arg(h.store.key(&id))).await;
     assert_eq!(hash, ["a", "1"]);
-    let loaded = h.store.load(&id).await.unwrap().expect("the session");
-    assert_eq!(loaded.created_ms, START_MS, "the creation time comes from the id");
-    assert!(h.store.update(&id, START_MS, &changes(&[("a", None)])).await.unwrap());
+    assert!(h.store.load(&id).await.unwrap().is_some(), "the session");
+    assert!(h.store.update(&id, &changes(&[("a", None)])).await.unwrap());
     let hash: Vec<String> =
         test_redis::query(&url, redis::cmd("HGETALL").arg(h.store.key(&id))).await;
     assert_eq!(hash, ["\0", ""]);
-    assert!(h.store.update(&id, START_MS, &changes(&[("b", Some("2"))])).await.unwrap());
+    assert!(h.store.update(&id, &changes(&[("b", Some("2"))])).await.unwrap());
     let hash: Vec<String> =
         test_redis::query(&url, redis::cmd("HGETALL").arg(h.store.key(&id))).await;
     assert_eq!(hash, ["\0", "", "b", "2"], "the placeholder stays (one more field is cheap)");
@@ -434,7 +427,7 @@ async fn a_redis_key_that_is_not_a_hash_is_not_loaded_and_left_alone() {
     // (never reported done), with or without the script, and the key is left alone.
     let _: () = test_redis::query(&url, redis::cmd("PEXPIRE").arg(&key).arg(60_000)).await;
     for update in [changes(&[("a", Some("1"))]), changes(&[("a", None), ("b", Some("1"))])] {
-        let saved = h.store.update(&id, START_MS, &update).await;
+        let saved = h.store.update(&id, &update).await;
         assert!(matches!(saved, Err(StoreError::Unavailable(_))), "{update:?}: {saved:?}");
     }
     let left: String = test_redis::query(&url, redis::cmd("GET").arg(&key)).await;
@@ -451,7 +444,7 @@ async fn a_redis_field_that_is_not_json_is_skipped_and_kept() {
     let _: () = test_redis::query(&url, &set).await;
     let set = redis::cmd("HSET").arg(&key).arg("bin").arg(&[0xff_u8, 0xfe][..]).to_owned();
     let _: () = test_redis::query(&url, &set).await;
-    assert_eq!(fields_of(&h.store, &id).await, Some(record(&[("good", "1")]).fields));
+    assert_eq!(fields_of(&h.store, &id).await, Some(record(&[("good", "1")])));
     let kept: String = test_redis::query(&url, redis::cmd("HGET").arg(&key).arg("bad")).await;
     assert_eq!(kept, "{not json");
 }
@@ -476,18 +469,18 @@ async fn large_sessions_are_created_updated_and_renewed_whole() {
         values.dedup();
         (values.len(), values)
     };
-    assert!(h.store.update(&id, START_MS, &set_all("2")).await.unwrap());
+    assert!(h.store.update(&id, &set_all("2")).await.unwrap());
     let fields = fields_of(&h.store, &id).await.unwrap();
     assert_eq!(fields.len(), 9000);
     assert_eq!(values_of(fields), (1, vec!["2".to_owned()]));
-    assert!(h.store.renew(&id, &renewed, START_MS, &set_all("3")).await.unwrap());
+    assert!(h.store.renew(&id, &renewed, &set_all("3")).await.unwrap());
     let fields = fields_of(&h.store, &renewed).await.unwrap();
     assert_eq!(fields.len(), 9000);
     assert_eq!(values_of(fields), (1, vec!["3".to_owned()]));
-    assert!(h.store.renew(&renewed, &again, START_MS, &remove_all).await.unwrap());
+    assert!(h.store.renew(&renewed, &again, &remove_all).await.unwrap());
     assert_eq!(fields_of(&h.store, &again).await, Some(Fields::new()));
-    assert!(h.store.update(&again, START_MS, &set_all("4")).await.unwrap());
-    assert!(h.store.update(&again, START_MS, &remove_all).await.unwrap());
+    assert!(h.store.update(&again, &set_all("4")).await.unwrap());
+    assert!(h.store.update(&again, &remove_all).await.unwrap());
     assert_eq!(fields_of(&h.store, &again).await, Some(Fields::new()));
 }
 

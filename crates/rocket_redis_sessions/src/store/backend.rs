@@ -54,7 +54,11 @@ impl Backend {
         }
     }
 
-    pub(crate) async fn update(&self, id: &SessionId, changes: &Changes) -> Result<bool, StoreError> {
+    pub(crate) async fn update(
+        &self,
+        id: &SessionId,
+        changes: &Changes,
+    ) -> Result<bool, StoreError> {
         match self {
             Self::Redis(store) => store.update(id, changes).await,
             Self::Memory(store) => store.update(id, changes).await,
