@@ -13,10 +13,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 ROCKET_PROFILE=release ROCKET_PORT="$PORT" ROCKET_ADDRESS=127.0.0.1 ROCKET_LOG_LEVEL=off \
-  ROCKET_SECRET_KEY="$(head -c 32 /dev/urandom | base64)" \
   ROCKET_DATABASES="{sessions={url=\"$REDIS_URL\"}}" \
   ROCKET_SESSIONS="{key_prefix=\"$PREFIX\"}" \
-  target/release/rocket-redis-sessions >/dev/null 2>&1 &
+  target/release/rocket-redis-sessions-demo >/dev/null 2>&1 &
 APP_PID=$!
 for _ in $(seq 1 300); do
   curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break

@@ -4,14 +4,18 @@
 # shared machine: a change of a few hundred instructions on the request path shows up
 # the same way run after run.
 #
-# Builds the app in release, starts it under callgrind with one worker thread, makes one
-# session through /api/counter, sends WARMUP and then REQUESTS sequential requests on one
-# keep-alive connection (curl), and counts the latter only. With FLOOR=path/to/rocket-floor
-# it measures that binary the same way (started with PORT and REDIS_URL) and prints
-# ours ÷ floor. Stops what it starts and deletes the keys it made.
+# Builds the demo app and the hand-written floor (bench/rocket-floor, its own project) in
+# release, starts each under callgrind with one worker thread, makes one session through
+# /api/counter, sends WARMUP and then REQUESTS sequential requests on one keep-alive
+# connection (curl), counts the latter only and prints ours ÷ floor. Stops what it starts
+# and deletes the keys it made.
+#
+# As a guard (CI): MAX_RATIO="/api/session=1.20 /api/counter=1.17" exits 1 when a ratio
+# is above its limit.
 #
 # Needs valgrind, curl, redis-cli and a Redis (default: DB 15 of 127.0.0.1:6379).
-# Env: REDIS_URL, PORT (18090), REQUESTS (2000), WARMUP (300), ENDPOINTS, FLOOR.
+# Env: REDIS_URL, PORT (18090), REQUESTS (2000), WARMUP (300), ENDPOINTS, MAX_RATIO,
+# FLOOR (a floor binary already built, instead of building bench/rocket-floor).
 # Valgrind's virtual CPU has no SHA extensions: SHA-256 (the session id's storage name,
 # once per load and once per save) costs ~4,000 instructions here against a few hundred
 # on a CPU that has them.
@@ -23,12 +27,19 @@ REQUESTS="${REQUESTS:-2000}"
 WARMUP="${WARMUP:-300}"
 ENDPOINTS="${ENDPOINTS:-/api/session /api/counter}"
 FLOOR="${FLOOR:-}"
+MAX_RATIO="${MAX_RATIO:-}"
 PREFIX="instr:$$:"
 for tool in valgrind callgrind_control callgrind_annotate curl redis-cli; do
   command -v "$tool" >/dev/null || { echo "$tool is missing (apt-get install -y valgrind curl redis-tools)" >&2; exit 2; }
 done
 echo "== cargo build --release" >&2
 cargo build --release --locked --quiet
+if [ -z "$FLOOR" ]; then
+  echo "== cargo build --release (bench/rocket-floor)" >&2
+  (cd bench/rocket-floor && CARGO_TARGET_DIR="$PWD/../../target/rocket-floor" \
+    cargo build --release --locked --quiet)
+  FLOOR=target/rocket-floor/release/rocket-floor
+fi
 
 WORK="$(mktemp -d /tmp/instructions.XXXXXX)"
 PID=
@@ -75,18 +86,23 @@ count() {
     | awk -v n="$REQUESTS" '/PROGRAM TOTALS/ { gsub(",", "", $1); printf "%.0f\n", $1 / n }'
 }
 
-printf '%-14s %14s %14s %8s\n' endpoint ours floor ratio
+printf '%-14s %14s %14s %8s %8s\n' endpoint ours floor ratio limit
+failed=0
 for path in $ENDPOINTS; do
-  ours=$(count ours "$path" target/release/rocket-redis-sessions ROCKET_PROFILE=release \
+  ours=$(count ours "$path" target/release/rocket-redis-sessions-demo ROCKET_PROFILE=release \
     ROCKET_PORT="$PORT" ROCKET_ADDRESS=127.0.0.1 ROCKET_LOG_LEVEL=off \
-    ROCKET_SECRET_KEY="$(head -c 32 /dev/urandom | base64)" \
     ROCKET_DATABASES="{sessions={url=\"$REDIS_URL\"}}" \
     ROCKET_SESSIONS="{key_prefix=\"$PREFIX\"}")
-  floor=-
-  ratio=-
-  if [ -n "$FLOOR" ]; then
-    floor=$(count floor "$path" "$FLOOR" PORT="$PORT" REDIS_URL="$REDIS_URL")
-    ratio=$(awk -v a="$ours" -v b="$floor" 'BEGIN { printf "%.3f", a / b }')
+  floor=$(count floor "$path" "$FLOOR" PORT="$PORT" REDIS_URL="$REDIS_URL")
+  ratio=$(awk -v a="$ours" -v b="$floor" 'BEGIN { printf "%.3f", a / b }')
+  limit=-
+  for rule in $MAX_RATIO; do
+    [ "${rule%%=*}" = "$path" ] && limit=${rule#*=}
+  done
+  printf '%-14s %14s %14s %8s %8s\n' "$path" "$ours" "$floor" "$ratio" "$limit"
+  if [ "$limit" != - ] && awk -v r="$ratio" -v l="$limit" 'BEGIN { exit !(r > l) }'; then
+    echo "$path: ours ÷ floor = $ratio is above $limit: the request path got slower" >&2
+    failed=1
   fi
-  printf '%-14s %14s %14s %8s\n' "$path" "$ours" "$floor" "$ratio"
 done
+exit "$failed"

@@ -224,3 +224,7 @@ fn strip_session_cookie(res: &mut Response<'_>, name: &str) {
         res.adjoin_header(Header::new("Set-Cookie", cookie));
     }
 }
+
+#[cfg(test)]
+#[path = "fairing_tests.rs"]
+mod tests;

@@ -2,8 +2,8 @@
 //! (no padding) in the cookie.
 //!
 //! The creation time travels in the id, not in the store: a load then reads back only
-//! the session's own fields (each reply value Redis sends costs the app about 1,300
-//! instructions to parse). It cannot be forged: the storage key is the SHA-256 of the
+//! the session's own fields (every reply value Redis sends costs the app time to
+//! parse). It cannot be forged: the storage key is the SHA-256 of the
 //! whole id, so an id with another time names another key, which holds nothing.
 
 use std::fmt;

@@ -28,13 +28,30 @@ fn a_tls_url_is_refused_at_launch_without_tls_support() {
 }
 
 /// Every request's load and save await a checkout. Deadpool's checkout, which may
-/// connect, is a future of several KB: inline, it made each request's session futures
-/// that large, allocated and copied on every request (7.8 KB each, seen with a probe on
-/// `malloc`), although it runs once per new connection.
+/// connect, is a future of several KB: inline, it would make each request's session
+/// futures that large, allocated and copied on every request, although it runs once per
+/// new connection.
 #[test]
 fn a_checkout_future_does_not_hold_the_connect_path() {
     let pool = pool();
     let checkout = pool.get();
     let size = std::mem::size_of_val(&checkout);
     assert!(size <= 64, "RedisPool::get's future is {size} bytes");
+}
+
+/// A database table without `url` (or no table at all) says so, instead of serde's
+/// "missing field".
+#[rocket::async_test]
+async fn a_pool_without_a_url_says_which_key_to_set() {
+    let figment = Figment::from(rocket::Config::debug_default())
+        .merge(("max_connections", 4))
+        .merge(("connect_timeout", 1));
+    match <RedisPool as rocket_db_pools::Pool>::init(&figment).await {
+        Err(e @ RedisPoolError::MissingUrl) => {
+            let message = e.to_string();
+            assert!(message.contains("`url`") && message.contains("databases"), "{message}");
+        }
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("a pool without a URL was built"),
+    }
 }
