@@ -5,7 +5,7 @@
 //!    path) under its own session key and redirects to the provider.
 //! 2. `/oauth/callback` takes that attempt out of the session, checks `state` in constant
 //!    time and its age, exchanges the code with the verifier, fetches the user, stores
-//!    [`SignedInUser`] and rotates the session id.
+//!    [`SignedInUser`](crate::user::SignedInUser) and rotates the session id.
 
 mod client;
 mod config;
