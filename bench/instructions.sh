@@ -36,9 +36,10 @@ echo "== cargo build --release" >&2
 cargo build --release --locked --quiet
 if [ -z "$FLOOR" ]; then
   echo "== cargo build --release (bench/rocket-floor)" >&2
-  (cd bench/rocket-floor && CARGO_TARGET_DIR="$PWD/../../target/rocket-floor" \
-    cargo build --release --locked --quiet)
-  FLOOR=target/rocket-floor/release/rocket-floor
+  # Into our own target directory: the crates both lock files pin at the same version and
+  # features (tokio, hyper, redis, ...) are then built once.
+  (cd bench/rocket-floor && CARGO_TARGET_DIR="$PWD/../../target" cargo build --release --locked --quiet)
+  FLOOR=target/release/rocket-floor
 fi
 
 WORK="$(mktemp -d /tmp/instructions.XXXXXX)"
