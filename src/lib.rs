@@ -56,23 +56,31 @@ pub fn rocket_from(figment: Figment) -> Rocket<Build> {
         .attach(site::stage())
         .attach(routes::stage(hidden))
         .attach(provider::stage(oauth::CALLBACK_PATH))
-        .attach(AdHoc::on_ignite("Built-in provider for the OAuth client", hand_over_builtin))
+        .attach(AdHoc::try_on_ignite("Built-in provider for the OAuth client", hand_over_builtin))
         .attach(oauth::stage())
 }
 
 /// Hands the OAuth client the built-in provider, as a client sees one: where browsers go
 /// to authorize (the public URL), where the app calls it (where it really listens), and
-/// the secrets of its clients.
-async fn hand_over_builtin(rocket: Rocket<Build>) -> Rocket<Build> {
+/// the secrets of its clients. That place must be known before the app listens: a port
+/// that Rocket picks at launch (`port = 0`) stops the launch while the provider is on.
+async fn hand_over_builtin(rocket: Rocket<Build>) -> Result<Rocket<Build>, Rocket<Build>> {
     let (Some(site), Some(clients)) = (rocket.state::<Site>(), rocket.state::<BuiltinClients>())
     else {
-        return rocket;
+        return Ok(rocket);
     };
+    if site.port == 0 && clients.ids().next().is_some() {
+        rocket::error!(
+            "the built-in provider needs the port the app listens on before it listens: set \
+             ROCKET_PORT (port = 0 is picked at launch), or [provider] enabled = false"
+        );
+        return Err(rocket);
+    }
     let builtin = oauth::Builtin {
         authorize_url: format!("{}{}", site.public_url, provider::AUTHORIZE_PATH),
         token_url: format!("{}{}", site.local_url, provider::TOKEN_PATH),
         userinfo_url: format!("{}{}", site.local_url, provider::USERINFO_PATH),
         secrets: clients.secrets().map(|(id, secret)| (id.to_owned(), secret.to_owned())).collect(),
     };
-    rocket.manage(builtin)
+    Ok(rocket.manage(builtin))
 }

@@ -17,6 +17,9 @@ pub struct Site {
     /// Where the app reaches itself: `http://{address}:{port}` of the listener (loopback
     /// for a listener on every address).
     pub local_url: String,
+    /// The configured port; `0` when Rocket picks one as it starts listening, after the
+    /// URLs above are needed.
+    pub port: u16,
 }
 
 impl Site {
@@ -43,7 +46,7 @@ impl Site {
             None if address.is_unspecified() => url("localhost".to_owned()),
             None => local_url.clone(),
         };
-        Self { public_url, local_url }
+        Self { public_url, local_url, port }
     }
 }
 

@@ -346,3 +346,26 @@ async fn an_unknown_provider_is_a_404_page() {
     let page = page_text(b.get("/oauth/login?provider=nope").await, StatusCode::NOT_FOUND).await;
     assert!(page.contains("no such sign-in provider"), "{page}");
 }
+
+/// With `port = 0` Rocket picks the port as it starts listening, after the OAuth client
+/// must know where to call the built-in provider: the launch stops with a message instead
+/// of a sign-in that fails at the token exchange.
+#[rocket::async_test]
+async fn a_port_picked_at_launch_with_the_built_in_provider_stops_the_launch() {
+    let figment = common::figment("redis://127.0.0.1:1/0", "unused", json!({ "port": 0 }));
+    let error =
+        rocket_redis_sessions_demo::rocket_from(figment).ignite().await.expect_err("refused");
+    match error.kind() {
+        rocket::error::ErrorKind::FailedFairings(failed) => {
+            let names: Vec<&str> = failed.iter().map(|f| f.name).collect();
+            assert_eq!(names, ["Built-in provider for the OAuth client"]);
+        }
+        other => panic!("expected a failed fairing, got {other:?}"),
+    }
+    let figment = common::figment(
+        "redis://127.0.0.1:1/0",
+        "unused",
+        json!({ "port": 0, "provider.enabled": false }),
+    );
+    rocket_redis_sessions_demo::rocket_from(figment).ignite().await.expect("no provider, no need");
+}

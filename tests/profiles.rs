@@ -46,7 +46,7 @@ fn rocket_toml_commits_no_secret_key() {
     let toml = std::fs::read_to_string("Rocket.toml").unwrap();
     assert!(
         !toml.lines().any(|l| l.trim_start().starts_with("secret_key")),
-        "the release key comes from ROCKET_SECRET_KEY only"
+        "a secret key is never committed"
     );
 }
 

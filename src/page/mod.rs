@@ -55,8 +55,8 @@ pub fn check_csrf(session: &Session<'_>, token: Option<&str>) -> Result<(), Erro
             rocket::info!("a form without a valid CSRF token was refused");
             Err(ErrorResponse::new(
                 Status::Forbidden,
-                "This form has expired or did not come from this site. Reload the page and \
-                 try again.",
+                "This form has expired or did not come from this site. Go back, reload the \
+                 page and try again.",
             ))
         }
     }

@@ -37,9 +37,9 @@ use crate::site::Site;
 pub const BASE_PATH: &str = "/provider";
 /// The authorization endpoint (RFC 6749 §3.1), relative to the app's public URL.
 pub const AUTHORIZE_PATH: &str = "/provider/authorize";
-/// The token endpoint (RFC 6749 §3.2), relative to the app's public URL.
+/// The token endpoint (RFC 6749 §3.2), relative to the app's base URL.
 pub const TOKEN_PATH: &str = "/provider/token";
-/// The userinfo endpoint, relative to the app's public URL.
+/// The userinfo endpoint, relative to the app's base URL.
 pub const USERINFO_PATH: &str = "/provider/userinfo";
 
 /// Reads `[provider]` at ignite, manages [`BuiltinClients`] (empty when disabled) and,

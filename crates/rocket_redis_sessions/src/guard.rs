@@ -20,8 +20,8 @@ use crate::{SessionError, SessionId};
 ///
 /// Changes are saved by [`SessionFairing`](crate::SessionFairing) after the handler, in
 /// one store operation, only if something changed and the response is not a 5xx; the
-/// cookie follows what was saved. A route taking `Session` in an app without the fairing
-/// stops the launch (this type is a [`Sentinel`]).
+/// cookie follows what was saved. A route taking `Session` (or `Option<Session>`) in an
+/// app without the fairing stops the launch (this type is a [`Sentinel`]).
 ///
 /// ```rust,no_run
 /// # use rocket::get;
@@ -44,9 +44,11 @@ impl<'r> FromRequest<'r> for Session<'r> {
     type Error = SessionError;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        // The sentinel below makes this unreachable in a launched app; a request built by
-        // hand against an unlaunched one still gets an answer.
+        // The sentinel below stops an app whose routes take `Session` without the layer;
+        // a guard of the app's own that asks for `Session` is not in any route's
+        // signature, so it can still get here.
         let Some(layer) = req.rocket().state::<SessionLayer>() else {
+            rocket::error!("the Session guard was used, but SessionFairing is not attached");
             return Outcome::Error((Status::InternalServerError, SessionError::NotAttached));
         };
         let slot = req.local_cache(Slot::default);

@@ -10,7 +10,7 @@ use crate::SessionId;
 use crate::config::SessionConfig;
 use crate::pool::RedisPool;
 use crate::state::{Commit, State};
-use crate::store::{Backend, Fields, StoreError, millis, now_ms};
+use crate::store::{Backend, Fields, SessionStore, StoreError, millis, now_ms};
 
 /// The session layer's managed state: configuration and store, shared by every request.
 /// [`SessionFairing`](crate::SessionFairing) puts it in place at ignite; an app may read it
@@ -36,10 +36,17 @@ impl SessionLayer {
         self.backend.name()
     }
 
-    /// The Redis pool the sessions go through; `None` when they are not in Redis (the
-    /// memory store, an app's own store, or `store = "auto"` fallen back to memory).
+    /// The Redis pool the sessions go through; `None` when they are not in the built-in
+    /// Redis store of [`SessionFairing::redis`](crate::SessionFairing::redis) (the memory
+    /// store, a store handed to `with_store`, or `store = "auto"` fallen back to memory).
     pub fn redis_pool(&self) -> Option<&RedisPool> {
         self.backend.redis_pool()
+    }
+
+    /// The store in use, through the [`SessionStore`] contract (to end another session by
+    /// its id, say).
+    pub fn store(&self) -> &dyn SessionStore {
+        self.backend.as_dyn()
     }
 
     /// Whether `store = "auto"` fell back to memory because Redis did not answer at launch.

@@ -29,6 +29,15 @@ impl Backend {
         }
     }
 
+    /// The store through the [`SessionStore`] contract.
+    pub(crate) fn as_dyn(&self) -> &dyn SessionStore {
+        match self {
+            Self::Redis(store) => store,
+            Self::Memory(store) => store,
+            Self::Custom(store) => &**store,
+        }
+    }
+
     /// The Redis pool the sessions go through, if they are in Redis.
     pub(crate) fn redis_pool(&self) -> Option<&RedisPool> {
         match self {

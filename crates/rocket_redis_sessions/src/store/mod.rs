@@ -114,7 +114,8 @@ pub enum StoreError {
 ///   ([`SessionId::created_ms`]): a store never needs to keep or read it.
 /// - `renew` moves the record from `old` to `new`, applying `changes`, so the data stays
 ///   and `old` stops working. `false` when `old` is gone; [`StoreError::Collision`] when
-///   `new` is taken.
+///   `new` is taken. `new` carries `old`'s creation time ([`SessionId::generate`] given
+///   `old.created_ms()`), so the absolute lifetime goes on from the same start.
 /// - `replace` is `delete(old)` then `create(id)` as one step.
 /// - `delete` removes the record; deleting a missing record succeeds.
 /// - A record may have no fields: a session emptied by `update` or `renew` still exists.
