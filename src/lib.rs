@@ -31,8 +31,8 @@ use rocket_db_pools::Database;
 use rocket_dyn_templates::Template;
 use rocket_redis_sessions::{RedisPool, SessionFairing};
 
+use crate::page::AppKeys;
 use crate::provider::BuiltinClients;
-use crate::routes::HiddenKeys;
 use crate::site::Site;
 
 /// The app's Redis database, `[databases.sessions]` in `Rocket.toml`.
@@ -47,14 +47,17 @@ pub fn rocket() -> Rocket<Build> {
 
 /// The app, configured from `figment` (tests pass their own).
 pub fn rocket_from(figment: Figment) -> Rocket<Build> {
-    // A pending sign-in's verifier and full `state` never show on the dashboard.
-    let hidden = HiddenKeys(vec![(oauth::flow::PREFIX, "a sign-in under way (see /oauth)")]);
+    // The dashboard puts the app's own keys into words; a pending sign-in's verifier and
+    // full `state` never show on it.
+    let app_keys = AppKeys::default()
+        .with(oauth::flow::PREFIX, "Sign-in under way", oauth::flow::describe_pending)
+        .with(oauth::flow::USED_KEY, "Finished sign-ins", oauth::flow::describe_used);
     rocket::custom(figment)
         .attach(SessionsDb::init())
         .attach(SessionFairing::redis::<SessionsDb>().error_page(page::save_failed))
         .attach(Template::fairing())
         .attach(site::stage())
-        .attach(routes::stage(hidden))
+        .attach(routes::stage(app_keys))
         .attach(provider::stage(oauth::CALLBACK_PATH))
         .attach(AdHoc::try_on_ignite("Built-in provider for the OAuth client", hand_over_builtin))
         .attach(oauth::stage())

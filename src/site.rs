@@ -5,6 +5,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use rocket::fairing::AdHoc;
+use rocket::http::uri::{Absolute, Host};
 use rocket::{Build, Rocket};
 
 /// The app's own base URLs, without a trailing `/`, as managed state.
@@ -20,9 +21,37 @@ pub struct Site {
     /// The configured port; `0` when Rocket picks one as it starts listening, after the
     /// URLs above are needed.
     pub port: u16,
+    /// The host and port of `public_url` (the scheme's default port when it names none),
+    /// the host in lowercase; `None` when `public_url` is not an absolute URL.
+    public_host: Option<(String, u16)>,
+}
+
+/// The host (lowercase) and port `url` names, the scheme's default port if none.
+fn host_and_port(url: &str) -> Option<(String, u16)> {
+    let url = Absolute::parse(url).ok()?;
+    let authority = url.authority()?;
+    let default_port = match url.scheme().to_ascii_lowercase().as_str() {
+        "https" => 443,
+        _ => 80,
+    };
+    Some((authority.host().to_ascii_lowercase(), authority.port().unwrap_or(default_port)))
 }
 
 impl Site {
+    /// Whether a request that arrived for `host` (its `Host` header) reached the app under
+    /// its public URL's host and port. Browsers keep cookies per host, so `localhost` and
+    /// `127.0.0.1` do not share a session: a sign-in must start where the provider will
+    /// send the visitor back. Without a parseable public URL, every host counts as public.
+    pub fn is_public_host(&self, host: &Host<'_>) -> bool {
+        let Some((public_host, public_port)) = &self.public_host else { return true };
+        let default_port = match self.public_url.starts_with("https:") {
+            true => 443,
+            false => 80,
+        };
+        host.domain().as_str().eq_ignore_ascii_case(public_host)
+            && host.port().unwrap_or(default_port) == *public_port
+    }
+
     /// The URLs of `rocket`, from its configuration.
     pub fn of(rocket: &Rocket<Build>) -> Self {
         let figment = rocket.figment();
@@ -46,7 +75,8 @@ impl Site {
             None if address.is_unspecified() => url("localhost".to_owned()),
             None => local_url.clone(),
         };
-        Self { public_url, local_url, port }
+        let public_host = host_and_port(&public_url);
+        Self { public_url, local_url, port, public_host }
     }
 }
 
@@ -88,6 +118,30 @@ mod tests {
         assert_eq!(site.public_url, "http://localhost:8000");
         assert_eq!(site.local_url, "http://127.0.0.1:8000");
         assert_eq!(site_of(listening_on("::", 8000)).local_url, "http://[::1]:8000");
+    }
+
+    fn host(header: &str) -> Host<'_> {
+        Host::parse(header).expect("a Host header")
+    }
+
+    #[test]
+    fn only_the_public_urls_host_and_port_are_the_public_host() {
+        let site = site_of(listening_on("127.0.0.1", 9000));
+        assert!(site.is_public_host(&host("127.0.0.1:9000")));
+        assert!(!site.is_public_host(&host("localhost:9000")), "another name, another cookie jar");
+        assert!(!site.is_public_host(&host("127.0.0.1:9001")));
+        assert!(!site.is_public_host(&host("127.0.0.1")), "port 80 is not 9000");
+
+        let figment = listening_on("0.0.0.0", 8000)
+            .merge(("oauth.public_url", "https://Sessions.Example.com/"));
+        let site = site_of(figment);
+        assert!(site.is_public_host(&host("sessions.example.com")), "https: port 443 by default");
+        assert!(site.is_public_host(&host("sessions.example.com:443")));
+        assert!(!site.is_public_host(&host("sessions.example.com:8000")));
+
+        let site = site_of(listening_on("::", 8000));
+        assert!(site.is_public_host(&host("LocalHost:8000")), "host names compare without case");
+        assert!(!site.is_public_host(&host("[::1]:8000")));
     }
 
     #[test]

@@ -4,9 +4,6 @@ use serde::{Deserialize, Serialize};
 
 use rocket_redis_sessions::{Session, SessionError};
 
-/// Session key of the signed-in user.
-const KEY: &str = "_user";
-
 /// Who signed in, through which provider, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedInUser {
@@ -21,9 +18,12 @@ pub struct SignedInUser {
 }
 
 impl SignedInUser {
+    /// Session key of the signed-in user.
+    pub const KEY: &str = "_user";
+
     /// The signed-in user of `session`, if any (a value of the wrong shape counts as none).
     pub fn get(session: &Session<'_>) -> Option<Self> {
-        session.get(KEY).ok().flatten()
+        session.get(Self::KEY).ok().flatten()
     }
 
     /// Stores `self` as the signed-in user.
@@ -31,11 +31,11 @@ impl SignedInUser {
     /// # Errors
     /// The session's error when it cannot be stored.
     pub fn store(&self, session: &Session<'_>) -> Result<(), SessionError> {
-        session.insert(KEY, self)
+        session.insert(Self::KEY, self)
     }
 
     /// Signs the user out; returns whether someone was signed in.
     pub fn clear(session: &Session<'_>) -> bool {
-        session.remove(KEY)
+        session.remove(Self::KEY)
     }
 }

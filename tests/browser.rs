@@ -2,8 +2,9 @@
 //!
 //! The test starts its own `chromedriver` and a Chromium with a fresh profile, then walks
 //! the dashboard, the counter and the OAuth sign-in with the built-in provider against the
-//! app launched on a free loopback port. It needs Debian's `chromium` and `chromium-driver`
-//! and fails (never skips) without them. With `UPDATE_SCREENSHOTS=1` it also rewrites the
+//! app launched on a free loopback port. It needs Chromium (or Chrome) and its
+//! `chromedriver`, found on `PATH` or where `CHROMIUM` and `CHROMEDRIVER` point, and fails
+//! at once (never skips) without them; `./test.sh` installs them. With `UPDATE_SCREENSHOTS=1` it also rewrites the
 //! screenshots in `docs/`.
 
 use crate::common;
@@ -21,8 +22,9 @@ use serde_json::json;
 
 use common::Launched;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Names the browser goes by on `PATH`, tried in order.
+const CHROMIUM_NAMES: [&str; 4] =
+    ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
 /// The most any one step may take before the test gives up on it.
 const STEP_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -191,34 +193,48 @@ impl Screenshots {
     }
 }
 
-/// A `chromedriver` of our own on a free loopback port, killed when dropped.
+/// The program `variable` names, or the first of `names` on `PATH`; `None` when neither
+/// gives an executable.
+fn program(variable: &str, names: &[&str]) -> Option<PathBuf> {
+    match std::env::var_os(variable).filter(|v| !v.is_empty()) {
+        Some(path) => Some(PathBuf::from(path)).filter(|p| p.is_file()),
+        None => names.iter().find_map(|name| common::redis::program_on_path(name)),
+    }
+}
+
+/// A `chromedriver` of our own on a free loopback port, killed when dropped, and the
+/// browser it drives.
 struct ChromeDriver {
     child: Child,
     port: u16,
+    chromium: PathBuf,
 }
 
 impl ChromeDriver {
-    /// Starts `chromedriver` and waits (at most 10 s) until it listens.
+    /// Finds Chromium and chromedriver, starts the driver and waits (at most 10 s) until it
+    /// listens. Without either program, fails at once saying what to install.
     fn start() -> Self {
-        for (path, package) in [(CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")] {
-            assert!(
-                Path::new(path).exists(),
-                "{path} is missing ({package}): the browser test needs Chromium and its \
-                 WebDriver; install them with `apt-get install -y chromium chromium-driver`"
+        let chromium = program("CHROMIUM", &CHROMIUM_NAMES);
+        let chromedriver = program("CHROMEDRIVER", &["chromedriver"]);
+        let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
+            panic!(
+                "the browser test needs Chromium and chromedriver, on PATH or where \
+                 CHROMIUM and CHROMEDRIVER point; install them (Debian/Ubuntu: `apt-get \
+                 install -y chromium chromium-driver`), or run `./test.sh`, which does"
             );
-        }
+        };
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(CHROMEDRIVER)
+        let child = Command::new(&chromedriver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {CHROMEDRIVER}: {e}"));
-        let mut driver = Self { child, port };
+            .unwrap_or_else(|e| panic!("cannot run {chromedriver:?}: {e}"));
+        let mut driver = Self { child, port, chromium };
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if let Ok(Some(status)) = driver.child.try_wait() {
-                panic!("{CHROMEDRIVER} exited ({status}) before listening on port {port}");
+                panic!("{chromedriver:?} exited ({status}) before listening on port {port}");
             }
             assert!(Instant::now() < deadline, "chromedriver did not listen within 10 s");
             std::thread::sleep(Duration::from_millis(20));
@@ -244,7 +260,7 @@ impl ChromeDriver {
         ];
         let capabilities = json!({
             "browserName": "chrome",
-            "goog:chromeOptions": { "binary": CHROMIUM, "args": args },
+            "goog:chromeOptions": { "binary": self.chromium, "args": args },
         });
         let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
         let browser = ClientBuilder::new(HttpConnector::new())

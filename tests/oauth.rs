@@ -87,6 +87,15 @@ impl Browser {
         back
     }
 
+    /// Follows a callback that must not sign in: it answers 303 to `/oauth`, whose page
+    /// (returned) says why, once.
+    async fn refusal(&self, callback: &str) -> String {
+        let res = self.get(callback).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{callback}");
+        assert_eq!(location(&res), "/oauth");
+        page_text(self.get("/oauth").await, StatusCode::OK).await
+    }
+
     async fn signed_in_as(&self) -> Option<String> {
         let data: Value = self.get("/api/session").await.json().await.unwrap();
         data["_user"]["name"].as_str().map(str::to_owned)
@@ -176,13 +185,68 @@ async fn the_sign_in_works_on_any_port_without_a_public_url_setting() {
     assert_eq!(b.signed_in_as().await.as_deref(), Some("Ada"));
 }
 
+/// Browsers keep cookies per host name: a sign-in started on `localhost` while the
+/// provider returns to `127.0.0.1` would find no session there. The app first moves the
+/// visitor to the public host, without touching any session, and the round trip works.
+#[rocket::async_test]
+async fn a_sign_in_started_on_another_loopback_name_moves_to_the_public_host_first() {
+    let b = Browser::open("other-host").await;
+    let port = b.app.base.rsplit(':').next().unwrap().to_owned();
+    let res = b
+        .get(&format!("http://localhost:{port}/oauth/login?provider=demo&return_to=/counter"))
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = location(&res);
+    let canonical = b.app.url("/oauth/login?provider=demo&return_to=%2Fcounter&canonical=1");
+    assert_eq!(to, canonical, "the same request, on the public host");
+    assert!(res.headers().get("set-cookie").is_none(), "no session on the other host");
+    let keys = common::redis::keys(&b.redis_url, &b.prefix).await;
+    assert!(keys.is_empty(), "nothing stored before the move: {keys:?}");
+
+    let res = b.get(&to).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let authorize = location(&res);
+    assert!(authorize.starts_with(&b.app.url("/provider/authorize?")), "{authorize}");
+    let back = b.consent(&authorize, "approve", "Ada").await;
+    let res = b.get(&back).await;
+    assert_eq!((res.status(), location(&res)), (StatusCode::SEE_OTHER, "/counter".to_owned()));
+    assert_eq!(b.signed_in_as().await.as_deref(), Some("Ada"));
+}
+
+/// A proxy that rewrites `Host` would send the moved request back under the other name:
+/// the marker the move adds stops a loop, and the sign-in starts where it is.
+#[rocket::async_test]
+async fn a_moved_sign_in_is_not_moved_again() {
+    let b = Browser::open("no-loop").await;
+    let path = "/oauth/login?provider=demo&return_to=%2Foauth&canonical=1";
+    let res =
+        b.http.get(b.app.url(path)).header("host", "proxy.internal:8000").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(location(&res).starts_with(&b.app.url("/provider/authorize?")), "{}", location(&res));
+    let res =
+        b.http.get(b.app.url("/oauth/login?provider=demo")).header("host", "proxy.internal:8000");
+    let to = location(&res.send().await.unwrap());
+    assert!(to.ends_with("&canonical=1"), "without the marker it moves: {to}");
+}
+
+/// An answer arriving where no sign-in waits (another browser, another host name, an
+/// ended session) lands on the OAuth page with words saying so, not on an error page.
+#[rocket::async_test]
+async fn a_callback_where_no_sign_in_waits_says_why_on_the_oauth_page() {
+    let b = Browser::open("no-session").await;
+    let page = b.refusal("/oauth/callback?code=abc&state=AAAAAAAAAAAAAAAAAAAAAA").await;
+    assert!(page.contains("your browser sent no session with it"), "{page}");
+    assert!(page.contains("localhost and 127.0.0.1 keep separate cookies"), "{page}");
+    assert_eq!(b.signed_in_as().await, None);
+}
+
 #[rocket::async_test]
 async fn a_callback_without_state_is_refused() {
     let b = Browser::open("no-state").await;
     let authorize = b.start(None).await;
     let back = b.consent(&authorize, "approve", "Eve").await;
     let without = back.split('&').filter(|p| !p.contains("state=")).collect::<Vec<_>>().join("&");
-    let page = page_text(b.get(&without).await, StatusCode::BAD_REQUEST).await;
+    let page = b.refusal(&without).await;
     assert!(page.contains("carries no state"), "{page}");
     assert_eq!(b.signed_in_as().await, None);
 }
@@ -193,7 +257,7 @@ async fn a_callback_with_a_mismatched_state_is_refused_and_the_real_attempt_stil
     let authorize = b.start(None).await;
     let back = b.consent(&authorize, "approve", "Mallory").await;
     let forged = with_state(&back, "AAAAAAAAAAAAAAAAAAAAAA");
-    let page = page_text(b.get(&forged).await, StatusCode::BAD_REQUEST).await;
+    let page = b.refusal(&forged).await;
     assert!(page.contains("state mismatch"), "{page}");
     assert_eq!(b.signed_in_as().await, None);
 
@@ -208,8 +272,8 @@ async fn a_replayed_callback_is_refused() {
     let authorize = b.start(None).await;
     let back = b.consent(&authorize, "approve", "Ada").await;
     assert_eq!(b.get(&back).await.status(), StatusCode::SEE_OTHER);
-    let page = page_text(b.get(&back).await, StatusCode::BAD_REQUEST).await;
-    assert!(page.contains("already completed once"), "{page}");
+    let page = b.refusal(&back).await;
+    assert!(page.contains("already used once"), "{page}");
 }
 
 #[rocket::async_test]
@@ -232,11 +296,11 @@ async fn an_attempt_older_than_ten_minutes_is_refused_and_used_up() {
     let write = redis::cmd("HSET").arg(key).arg(field).arg(flow.to_string()).to_owned();
     let _: () = common::redis::query(&b.redis_url, &write).await;
 
-    let page = page_text(b.get(&back).await, StatusCode::BAD_REQUEST).await;
+    let page = b.refusal(&back).await;
     assert!(page.contains("has expired"), "{page}");
     assert_eq!(b.signed_in_as().await, None);
-    let page = page_text(b.get(&back).await, StatusCode::BAD_REQUEST).await;
-    assert!(page.contains("already completed once"), "single use even when refused: {page}");
+    let page = b.refusal(&back).await;
+    assert!(page.contains("already used once"), "single use even when refused: {page}");
 }
 
 #[rocket::async_test]
@@ -245,11 +309,11 @@ async fn denied_consent_is_reported_and_leaves_the_visitor_signed_out() {
     let authorize = b.start(None).await;
     let back = b.consent(&authorize, "deny", "Ada").await;
     assert!(back.contains("error=access_denied"), "{back}");
-    let page = page_text(b.get(&back).await, StatusCode::FORBIDDEN).await;
+    let page = b.refusal(&back).await;
     assert!(page.contains("You declined to sign in"), "{page}");
     assert_eq!(b.signed_in_as().await, None);
-    let page = page_text(b.get(&back).await, StatusCode::BAD_REQUEST).await;
-    assert!(page.contains("already completed once"), "the attempt was used up: {page}");
+    let page = b.refusal(&back).await;
+    assert!(page.contains("already used once"), "the attempt was used up: {page}");
 }
 
 #[rocket::async_test]
@@ -264,7 +328,7 @@ async fn a_failed_token_exchange_is_reported_and_leaves_the_visitor_signed_out()
         .clear()
         .append_pair("code", "not-a-real-code")
         .append_pair("state", &state);
-    let page = page_text(b.get(tampered.as_str()).await, StatusCode::BAD_REQUEST).await;
+    let page = b.refusal(tampered.as_str()).await;
     assert!(page.contains("token exchange failed"), "{page}");
     assert_eq!(b.signed_in_as().await, None);
 }
@@ -297,7 +361,7 @@ async fn the_number_of_attempts_under_way_is_capped() {
     let newest = b.consent(&authorize[6], "approve", "New").await;
     assert_eq!(b.get(&newest).await.status(), StatusCode::SEE_OTHER);
     let oldest = b.consent(&authorize[0], "approve", "Old").await;
-    let page = page_text(b.get(&oldest).await, StatusCode::BAD_REQUEST).await;
+    let page = b.refusal(&oldest).await;
     assert!(page.contains("state mismatch"), "{page}");
 }
 

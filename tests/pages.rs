@@ -4,6 +4,7 @@ use crate::common;
 
 use rocket::http::{ContentType, Status};
 use rocket::local::asynchronous::Client;
+use rocket_redis_sessions::redis;
 use serde_json::json;
 
 use common::{input_value, json_body};
@@ -48,7 +49,10 @@ async fn setting_a_value_redirects_home_and_the_next_page_shows_it_with_a_flash_
     assert_eq!((status, location.as_deref()), (Status::SeeOther, Some("/")));
 
     let page = client.get("/").dispatch().await.into_string().await.unwrap();
-    assert!(page.contains("<code>color</code>") && page.contains("&quot;blue&quot;"), "{page}");
+    assert!(
+        page.contains("<code class=\"key\">color</code>") && page.contains("&quot;blue&quot;"),
+        "{page}"
+    );
     assert!(page.contains("Stored “color”."), "the flash is shown");
     let again = client.get("/").dispatch().await.into_string().await.unwrap();
     assert!(!again.contains("Stored “color”."), "and only once");
@@ -200,4 +204,127 @@ async fn a_token_from_another_session_is_refused() {
         post(&mallory, "/session", &[("csrf_token", &alices), ("key", "k"), ("value", "v")]).await;
     assert_eq!(status, Status::Forbidden, "a token is bound to its own session");
     assert!(session_json(&mallory).await.get("k").is_none());
+}
+
+/// The text inside the element with `id` on `page` (no nested tags).
+fn text_of_id(page: &str, id: &str) -> String {
+    let start = page.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id}: {page}"));
+    let rest = &page[start..];
+    let text = &rest[rest.find('>').unwrap() + 1..];
+    text[..text.find('<').unwrap()].to_owned()
+}
+
+/// The value of the attribute `name` of the element with `id` on `page`.
+fn attribute_of_id(page: &str, id: &str, name: &str) -> String {
+    let start = page.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id}: {page}"));
+    let tag = &page[start..start + page[start..].find('>').unwrap()];
+    let value = tag.split(&format!("{name}=\"")).nth(1).unwrap_or_else(|| panic!("{tag}"));
+    value[..value.find('"').unwrap()].to_owned()
+}
+
+fn cookie_value(client: &Client) -> String {
+    client.cookies().get("session").expect("a session cookie").value().to_owned()
+}
+
+#[rocket::async_test]
+async fn the_dashboard_shows_the_shortened_id_and_key_and_a_rotation_changes_both() {
+    let (client, prefix) = app("id-hint").await;
+    let csrf = token(&client).await;
+    let shown = |page: &str| (text_of_id(page, "session-id"), text_of_id(page, "storage-key"));
+    let expected = |cookie: &str| {
+        let id = format!("{}…{}", &cookie[..6], &cookie[cookie.len() - 4..]);
+        let key = rocket_redis_sessions::SessionId::parse(cookie).unwrap().storage_key(&prefix);
+        (id, format!("{}…", &key[..prefix.len() + 12]))
+    };
+    let page = client.get("/").dispatch().await.into_string().await.unwrap();
+    let before = cookie_value(&client);
+    assert_eq!(shown(&page), expected(&before));
+    assert!(!page.contains(&before), "never the whole id");
+    let stored = common::redis::keys(&common::redis::shared_url(), &prefix).await;
+    assert!(stored[0].starts_with(shown(&page).1.trim_end_matches('…')), "{stored:?}");
+
+    post(&client, "/session/regenerate", &[("csrf_token", &csrf)]).await;
+    let page = client.get("/").dispatch().await.into_string().await.unwrap();
+    let after = cookie_value(&client);
+    assert_ne!(before, after);
+    assert_eq!(shown(&page), expected(&after));
+    assert_ne!(shown(&page).0[..6], expected(&before).0[..6], "the shown id changed");
+}
+
+#[rocket::async_test]
+async fn the_dashboard_explains_both_expiries_as_times() {
+    let (client, _) = app("expiries").await;
+    let page = client.get("/").dispatch().await.into_string().await.unwrap();
+    let parse = |id: &str| {
+        let at = attribute_of_id(&page, id, "datetime");
+        time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|e| panic!("#{id}: {at}: {e}"))
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let idle = parse("idle-expiry") - now;
+    assert!((1795..=1800).contains(&idle.whole_seconds()), "30 minutes from now: {idle}");
+    let absolute = parse("absolute-expiry") - now;
+    assert!((86395..=86400).contains(&absolute.whole_seconds()), "24 hours: {absolute}");
+    assert!(page.contains("Unused for 30 minutes, the session ends"), "{page}");
+    assert!(page.contains("24 hours after it was created, the session ends"), "{page}");
+    assert!(page.contains("src=\"/static/times.js\""), "the countdown's script");
+    let script = client.get("/static/times.js").dispatch().await;
+    assert_eq!(script.status(), Status::Ok);
+}
+
+#[rocket::async_test]
+async fn a_session_holding_only_the_apps_keys_reads_as_empty_and_app_keys_read_as_words() {
+    let (client, prefix) = app("app-keys").await;
+    let page = client.get("/").dispatch().await.into_string().await.unwrap();
+    assert!(page.contains("Your session holds no data of yours yet"), "{page}");
+    assert!(page.contains("CSRF token <code class=\"key\">_csrf</code>"), "{page}");
+
+    // What a sign-in leaves, written where the session lives.
+    let url = common::redis::shared_url();
+    let key = common::redis::keys(&url, &prefix).await.remove(0);
+    let user =
+        json!({"provider": "demo", "sub": "u1", "name": "Grace", "signed_in_at": 1796155201});
+    let flow = json!({"state": "STATE-SECRET", "verifier": "VERIFIER-SECRET", "provider": "demo",
+                      "return_to": "/", "created_at": 1796155200, "started_ns": 0});
+    let write = redis::cmd("HSET")
+        .arg(&key)
+        .arg("_user")
+        .arg(user.to_string())
+        .arg("_oauth_flow:abc")
+        .arg(flow.to_string())
+        .arg("_oauth_used")
+        .arg(json!(["aa", "bb"]).to_string())
+        .to_owned();
+    let _: () = common::redis::query(&url, &write).await;
+
+    let page = client.get("/").dispatch().await.into_string().await.unwrap();
+    assert!(page.contains("Grace (through demo)"), "{page}");
+    assert!(page.contains("datetime=\"2026-12-01T20:00:01Z\""), "the sign-in's time: {page}");
+    assert!(!page.contains("1796155201"), "no raw epoch: {page}");
+    assert!(page.contains("with demo, waiting for the provider"), "{page}");
+    assert!(page.contains("2 finished sign-ins remembered"), "{page}");
+    for secret in ["STATE-SECRET", "VERIFIER-SECRET"] {
+        assert!(!page.contains(secret), "{secret} must not show: {page}");
+    }
+    assert!(page.contains("Your session holds no data of yours yet"), "still none of yours");
+}
+
+#[rocket::async_test]
+async fn every_text_tells_where_sessions_are_kept() {
+    let url = common::redis::shared_url();
+    for (store, says, never) in [
+        ("redis", ["kept\n  in Redis", "restart the server and reload"], "in this server's memory"),
+        ("memory", ["kept\n  in this server's memory", "starts the count again"], "in Redis"),
+    ] {
+        let figment = common::with(
+            common::figment(&url, &common::unique_prefix("store-words"), json!({})),
+            json!({"sessions.store": store}),
+        );
+        let client = common::client(rocket_redis_sessions_demo::rocket_from(figment)).await;
+        let page = client.get("/counter").dispatch().await.into_string().await.unwrap();
+        for text in says {
+            assert!(page.contains(text), "{store}: {text:?} missing: {page}");
+        }
+        assert!(!page.contains(never), "{store}: {never:?} is false here: {page}");
+    }
 }

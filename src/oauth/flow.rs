@@ -7,11 +7,14 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use rocket_redis_sessions::{Session, SessionError};
+use serde_json::Value;
+
+use crate::page::Described;
 
 /// Session keys of pending attempts start with this.
 pub const PREFIX: &str = "_oauth_flow:";
 /// Session key of the digests of recently used `state` values (to tell a replay apart).
-const USED_KEY: &str = "_oauth_used";
+pub const USED_KEY: &str = "_oauth_used";
 /// How many used `state` digests are remembered.
 const USED_KEPT: usize = 16;
 /// How long an attempt may take, from the redirect to the provider to the callback.
@@ -105,6 +108,28 @@ impl PendingFlow {
         session.insert(USED_KEY, &used[skip..])?;
         Ok(Found::Flow(Box::new(flow)))
     }
+}
+
+/// The dashboard's words for a pending attempt: its provider and start, never its
+/// verifier or `state`.
+pub fn describe_pending(value: &Value) -> Described {
+    match serde_json::from_value::<PendingFlow>(value.clone()) {
+        Ok(flow) => Described {
+            text: format!("with {}, waiting for the provider to send you back", flow.provider),
+            at: Some(flow.created_at),
+        },
+        Err(_) => Described::text("an attempt of an unknown shape"),
+    }
+}
+
+/// The dashboard's words for the used-`state` list.
+pub fn describe_used(value: &Value) -> Described {
+    let n = value.as_array().map_or(0, Vec::len);
+    let plural = if n == 1 { "" } else { "s" };
+    Described::text(format!(
+        "{n} finished sign-in{plural} remembered (as digests), so that a replayed answer from \
+         the provider is refused"
+    ))
 }
 
 /// Every pending attempt with its session key, for the `/oauth` page and the cap.

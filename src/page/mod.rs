@@ -2,6 +2,7 @@
 //! CSRF token for its forms, the store in use and who is signed in), the CSRF check of its
 //! forms, and the error pages ([`ErrorResponse`]).
 
+mod app_keys;
 mod error;
 
 use rocket::http::Status;
@@ -9,6 +10,7 @@ use rocket_redis_sessions::flash::{self, Flash};
 use rocket_redis_sessions::{Session, SessionError, SessionLayer, csrf};
 use serde::Serialize;
 
+pub use self::app_keys::{AppKeyView, AppKeys, Describe, Described, rfc3339};
 pub use self::error::{ErrorResponse, catchers, save_failed};
 use crate::user::SignedInUser;
 

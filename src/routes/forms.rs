@@ -10,8 +10,8 @@ use rocket_dyn_templates::Template;
 use rocket_redis_sessions::flash::{self, Kind};
 use rocket_redis_sessions::{Session, SessionLayer};
 
-use super::pages::{HiddenKeys, Refused, dashboard};
-use crate::page::{ErrorResponse, check_csrf};
+use super::pages::{Refused, dashboard};
+use crate::page::{AppKeys, ErrorResponse, check_csrf};
 
 /// Longest key accepted from the form, in bytes.
 pub const MAX_KEY_BYTES: usize = 128;
@@ -74,13 +74,13 @@ enum Answer {
 fn set(
     session: Session<'_>,
     layer: &State<SessionLayer>,
-    hidden: &State<HiddenKeys>,
+    app_keys: &State<AppKeys>,
     form: Form<SetForm<'_>>,
 ) -> Result<Answer, ErrorResponse> {
     check_csrf(&session, Some(form.csrf_token))?;
     if let Some(error) = refusal(form.key, form.value) {
         let refused = Refused { error, key: form.key.into(), value: form.value.into() };
-        let page = dashboard(&session, layer, hidden, Some(refused))?;
+        let page = dashboard(&session, layer, app_keys, Some(refused))?;
         return Ok(Answer::Refused((Status::UnprocessableEntity, page)));
     }
     session.insert(form.key, form.value)?;
@@ -119,7 +119,9 @@ fn regenerate(session: Session<'_>, form: Form<TokenForm<'_>>) -> Result<Redirec
 fn destroy(session: Session<'_>, form: Form<TokenForm<'_>>) -> Result<Redirect, ErrorResponse> {
     check_csrf(&session, Some(form.csrf_token))?;
     session.destroy();
-    flash::set(&session, Kind::Success, "Your session was ended and its data deleted.")?;
+    let message = "Your session was ended and its data deleted. This page already runs on a \
+                   new, empty one, with a new id.";
+    flash::set(&session, Kind::Success, message)?;
     Ok(Redirect::to("/"))
 }
 

@@ -8,17 +8,16 @@ mod pages;
 use rocket::fairing::AdHoc;
 use rocket::fs::{FileServer, Options};
 
-pub use self::pages::HiddenKeys;
-use crate::page;
+use crate::page::{self, AppKeys};
 
 /// Mounts every route, the static files (`static_dir`, default `static`) and the catchers.
-/// The dashboard shows the keys of `hidden` without their values.
-pub fn stage(hidden: HiddenKeys) -> AdHoc {
+/// The dashboard shows the app's own keys in the words `app_keys` gives them.
+pub fn stage(app_keys: AppKeys) -> AdHoc {
     AdHoc::on_ignite("Routes", |rocket| async {
         let static_dir: String =
             rocket.figment().extract_inner("static_dir").unwrap_or_else(|_| "static".into());
         rocket
-            .manage(hidden)
+            .manage(app_keys)
             .mount("/", api::routes())
             .mount("/", health::routes())
             .mount("/", pages::routes())

@@ -1,34 +1,65 @@
 //! HTML pages: `GET /`, the session dashboard, and `GET /counter`.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use rocket::http::Status;
 use rocket::{Route, State, get, routes};
 use rocket_dyn_templates::{Template, context};
 use serde::Serialize;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use rocket_redis_sessions::{Session, SessionLayer};
 
-use crate::page::{Common, ErrorResponse};
+use crate::page::{AppKeyView, AppKeys, Common, ErrorResponse, rfc3339};
 
-/// Prefixes of session keys whose values the dashboard never shows (a pending sign-in's
-/// verifier and full `state`, say), with what it shows instead.
-pub struct HiddenKeys(pub Vec<(&'static str, &'static str)>);
-
-/// One row of the dashboard's table.
+/// One of the visitor's own keys (not starting with `_`) on the dashboard.
 #[derive(Serialize)]
 struct Entry {
     key: String,
+    /// The value as JSON.
     value: String,
-    /// Keys starting with `_` belong to the app and cannot be edited from the page.
-    managed: bool,
 }
 
-fn timestamp(t: Option<SystemTime>) -> Option<String> {
-    let whole_seconds = OffsetDateTime::from(t?).replace_nanosecond(0).ok()?;
-    whole_seconds.format(&Rfc3339).ok()
+/// What the dashboard says about the session itself.
+#[derive(Serialize)]
+struct Facts {
+    /// The id, shortened.
+    id: Option<String>,
+    /// The start of its key in the store.
+    storage_key: Option<String>,
+    /// RFC 3339 times.
+    created_at: Option<String>,
+    idle_expires_at: Option<String>,
+    absolute_expires_at: Option<String>,
+    /// The timeouts, in words ("30 minutes").
+    idle_timeout: String,
+    absolute_timeout: String,
+}
+
+/// `d` in words: "30 minutes", "24 hours", "1 second".
+fn in_words(d: Duration) -> String {
+    let secs = d.as_secs();
+    let (n, unit) = match secs {
+        0 => (0, "second"),
+        s if s % 3600 == 0 => (s / 3600, "hour"),
+        s if s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+fn facts(session: &Session<'_>, layer: &SessionLayer) -> Facts {
+    let config = layer.config();
+    let created = session.created_at();
+    let absolute = created.and_then(|c| c.checked_add(config.absolute()));
+    Facts {
+        id: session.id_hint(),
+        storage_key: session.storage_key_hint(),
+        created_at: created.and_then(rfc3339),
+        idle_expires_at: session.expires_at().and_then(rfc3339),
+        absolute_expires_at: absolute.and_then(rfc3339),
+        idle_timeout: in_words(config.idle()),
+        absolute_timeout: in_words(config.absolute()),
+    }
 }
 
 /// What the dashboard form sent back when it was refused, to show it again.
@@ -43,28 +74,26 @@ pub(super) struct Refused {
 pub(super) fn dashboard(
     session: &Session<'_>,
     layer: &SessionLayer,
-    hidden: &HiddenKeys,
+    app_keys: &AppKeys,
     refused: Option<Refused>,
 ) -> Result<Template, ErrorResponse> {
     let page = Common::new(session, layer)?;
-    let entries: Vec<Entry> = session
-        .entries()
-        .into_iter()
-        .map(|(key, value)| {
-            let shown = hidden.0.iter().find(|(prefix, _)| key.starts_with(prefix));
-            let value = shown.map_or_else(|| value.to_string(), |(_, text)| (*text).to_owned());
-            Entry { managed: key.starts_with('_'), key, value }
-        })
-        .collect();
+    let (mine, app): (Vec<_>, Vec<_>) =
+        session.entries().into_iter().partition(|(key, _)| !key.starts_with('_'));
+    let entries: Vec<Entry> =
+        mine.into_iter().map(|(key, value)| Entry { key, value: value.to_string() }).collect();
+    let app_entries: Vec<AppKeyView> =
+        app.iter().map(|(key, value)| app_keys.view(key, value)).collect();
     Ok(Template::render(
         "index",
         context! {
             title: "Your session",
             page,
             entries,
+            app_entries,
             refused,
-            created_at: timestamp(session.created_at()),
-            expires_at: timestamp(session.expires_at()),
+            session: facts(session, layer),
+            now: rfc3339(SystemTime::now()),
         },
     ))
 }
@@ -75,9 +104,9 @@ pub(super) fn dashboard(
 fn index(
     session: Session<'_>,
     layer: &State<SessionLayer>,
-    hidden: &State<HiddenKeys>,
+    app_keys: &State<AppKeys>,
 ) -> Result<Template, ErrorResponse> {
-    dashboard(&session, layer, hidden, None)
+    dashboard(&session, layer, app_keys, None)
 }
 
 /// The tutorial's example: counts this visitor's visits.
@@ -94,4 +123,18 @@ fn counter(
 
 pub(super) fn routes() -> Vec<Route> {
     routes![index, counter]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_words() {
+        assert_eq!(in_words(Duration::from_secs(1800)), "30 minutes");
+        assert_eq!(in_words(Duration::from_secs(86400)), "24 hours");
+        assert_eq!(in_words(Duration::from_secs(3600)), "1 hour");
+        assert_eq!(in_words(Duration::from_secs(90)), "90 seconds");
+        assert_eq!(in_words(Duration::from_secs(1)), "1 second");
+    }
 }

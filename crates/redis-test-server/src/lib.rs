@@ -4,6 +4,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,6 +17,28 @@ pub fn unique_prefix(test: &str) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     format!("test:{test}:{nanos}:{}:", N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Where `program` is found on `PATH`, if it is (an executable file by that name).
+pub fn program_on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|candidate| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(candidate)
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
+}
+
+/// Stops the test at once when `redis-server` is not on `PATH`, naming what to install
+/// (instead of waiting for a server that cannot start).
+fn require_redis_server() {
+    static FOUND: OnceLock<bool> = OnceLock::new();
+    let found = *FOUND.get_or_init(|| program_on_path("redis-server").is_some());
+    assert!(
+        found,
+        "`redis-server` is not on PATH: the tests start private Redis servers. Install it \
+         (Debian/Ubuntu: `apt-get install -y redis-server`), or run `./test.sh`, which does"
+    );
 }
 
 /// A `redis-server` process of our own, on a free loopback port, keeping nothing on disk.
@@ -48,7 +71,12 @@ impl RedisServer {
     /// Starts the server again on the same port (after [`RedisServer::stop`]).
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "the server is running");
-        let script = "redis-server \"$@\" & pid=$!; read _; kill $pid; wait $pid";
+        require_redis_server();
+        // The shell ends when redis-server does (so a server that cannot start is noticed
+        // at once), and kills it when our end of its stdin closes. (An asynchronous list
+        // reads /dev/null, hence the copy of stdin on descriptor 3.)
+        let script = "exec 3<&0; redis-server \"$@\" & pid=$!; \
+                      { read _ <&3; kill $pid 2>/dev/null; } & wait $pid";
         let spawned = Command::new("sh")
             .args(["-c", script, "sh", "--port"])
             .arg(self.port.to_string())

@@ -9,7 +9,8 @@ use subtle::ConstantTimeEq;
 use crate::{Session, SessionError};
 
 /// Session key of the token. Keys starting with `_` belong to the app, not to visitors.
-const KEY: &str = "_csrf";
+/// The session key holding the CSRF token.
+pub const KEY: &str = "_csrf";
 
 /// The session's CSRF token, made on first use.
 ///

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use crate::{Session, SessionError};
 
 /// Session key of the pending message.
-const KEY: &str = "_flash";
+/// The session key holding the pending flash message.
+pub const KEY: &str = "_flash";
 
 /// How a message is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

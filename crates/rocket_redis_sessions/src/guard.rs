@@ -209,6 +209,27 @@ impl Session<'_> {
         Some(idle.min(created.checked_add(config.absolute())?))
     }
 
+    /// The id the visitor holds once this response arrives, shortened to its first six
+    /// and last four characters (`"q3Vf_A…AAAE"`): enough to tell sessions apart on a page
+    /// or in a support request, far too little to use. The start is random, so a
+    /// [`cycle_id`](Self::cycle_id) changes it; the end encodes the creation time, which a
+    /// rotation keeps. `None` while the session has no id (nothing stored yet).
+    pub fn id_hint(&self) -> Option<String> {
+        let state = self.lock();
+        let id = state.id()?.encode();
+        Some(format!("{}…{}", &id[..6], &id[id.len() - 4..]))
+    }
+
+    /// The start of the session's key in the store (`key_prefix` and the first twelve hex
+    /// digits of the id's SHA-256, then `…`): what to look for in `redis-cli --scan`.
+    /// `None` while the session has no id.
+    pub fn storage_key_hint(&self) -> Option<String> {
+        let state = self.lock();
+        let prefix = &self.layer.config().key_prefix;
+        let key = state.id()?.storage_key(prefix);
+        Some(format!("{}…", &key[..prefix.len() + 12]))
+    }
+
     /// The keys, sorted.
     pub fn keys(&self) -> Vec<String> {
         self.lock().fields().keys().cloned().collect()
