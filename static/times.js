@@ -15,7 +15,7 @@
     times.forEach(function (el) {
       var at = new Date(el.getAttribute("datetime"));
       if (isNaN(at)) return;
-      var text = at.toLocaleString();
+      var text = at.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
       if (el.hasAttribute("data-countdown")) {
         text += at - now > 0 ? " (in " + span(at - now) + ")" : " (ended: reload for a new session)";
       } else if (el.hasAttribute("data-ago")) {

@@ -17,7 +17,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use fantoccini::wait::Wait;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
-use reqwest::Url;
 use serde_json::json;
 
 use common::Launched;
@@ -25,23 +24,35 @@ use common::Launched;
 /// Names the browser goes by on `PATH`, tried in order.
 const CHROMIUM_NAMES: [&str; 4] =
     ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
+/// The screens the test browses on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Viewport {
+    Desktop,
+    Phone,
+}
+
+/// Their sizes, CSS pixels: a desktop's and a small phone's.
+const DESKTOP: (u32, u32) = (1200, 900);
+const PHONE: (u32, u32) = (360, 780);
 /// The most any one step may take before the test gives up on it.
 const STEP_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[rocket::async_test]
-async fn a_visitor_stores_values_counts_visits_and_signs_in_with_the_demo_provider() {
-    let profile = ProfileDir::create();
+async fn a_visitor_stores_values_rotates_the_id_counts_visits_denies_and_signs_in_from_either_host_name()
+ {
     let driver = ChromeDriver::start();
     let url = common::redis::shared_url();
-    let app = Launched::start(&url, &common::unique_prefix("browser"), json!({})).await;
-    let browser = driver.open_browser(&profile).await;
-
-    // The steps run as their own task so that a failed assertion still closes the browser.
-    let outcome = rocket::tokio::spawn(visit(browser.clone(), app.base.clone())).await;
-    browser.close().await.expect("the browser session closes");
-    if let Err(failure) = outcome {
-        std::panic::resume_unwind(failure.into_panic());
-    }
+    let prefix = Screenshots::from_env().key_prefix();
+    let app = Launched::start(&url, &prefix, json!({})).await;
+    let base = app.base.clone();
+    driver
+        .run(Viewport::Desktop, |browser| async move {
+            visit(browser.clone(), base.clone()).await;
+            sign_in_from_another_host_name(browser, base).await;
+        })
+        .await;
+    let base = app.base.clone();
+    driver.run(Viewport::Phone, |browser| on_a_phone(browser, base)).await;
 }
 
 /// The scenario, step by step, as a person would click through it.
@@ -60,7 +71,8 @@ async fn visit(browser: Client, base: String) {
         Some("\"Hello from Chromium\"")
     );
 
-    // 2. A reload still shows the value, and the flash is gone: it is shown once.
+    // 2. A reload still shows the value, and the flash is gone: it is shown once. The
+    //    expiries read as local times counting down (the page's script ran).
     browser.refresh().await.unwrap();
     wait(&browser).for_element(Locator::Css("table.entries")).await.unwrap();
     let flashes_after_reload = flashes(&browser).await;
@@ -69,21 +81,39 @@ async fn visit(browser: Client, base: String) {
         value_in_table(&browser, "greeting").await.as_deref(),
         Some("\"Hello from Chromium\"")
     );
+    let idle = text_of(&browser, "#idle-expiry").await;
+    assert!(idle.contains("(in 29 min") || idle.contains("(in 30 min"), "a countdown: {idle}");
 
-    // 3. Two more values, for a dashboard worth a screenshot.
+    // 3. Rotating the id changes the id and the store key the page shows; the data stays.
+    let shown_before =
+        (text_of(&browser, "#session-id").await, text_of(&browser, "#storage-key").await);
+    let cookie_before = browser.get_named_cookie("session").await.expect("a session cookie");
+    assert!(cookie_before.value().starts_with(shown_before.0.split('…').next().unwrap()));
+    button(&browser, "Rotate the id").await.click().await.unwrap();
+    wait_for_flash(&browser, "Your session has a new id; its data stayed.").await;
+    let shown_after =
+        (text_of(&browser, "#session-id").await, text_of(&browser, "#storage-key").await);
+    assert_ne!(shown_after.0, shown_before.0, "the shown id changed");
+    assert_ne!(shown_after.1, shown_before.1, "the shown key changed");
+    let cookie_after = browser.get_named_cookie("session").await.expect("a session cookie");
+    assert!(cookie_after.value().starts_with(shown_after.0.split('…').next().unwrap()));
+    assert_eq!(value_in_table(&browser, "theme").await, None);
+    assert!(value_in_table(&browser, "greeting").await.is_some(), "the data stayed");
+
+    // 4. Two more values, for a dashboard worth a screenshot.
     set_value(&browser, "theme", "dark").await;
     set_value(&browser, "favourite crate", "rocket").await;
     assert_eq!(value_in_table(&browser, "theme").await.as_deref(), Some("\"dark\""));
     screenshots.take(&browser, "dashboard").await;
 
-    // 4. The counter counts this visitor's visits: 1, then 2.
+    // 5. The counter counts this visitor's visits: 1, then 2.
     browser.goto(&url("/counter")).await.unwrap();
     assert_eq!(text_of(&browser, "#count").await, "1");
     browser.goto(&url("/counter")).await.unwrap();
     assert_eq!(text_of(&browser, "#count").await, "2");
     screenshots.take(&browser, "counter").await;
 
-    // 5. The OAuth page, signed out, offers the built-in provider.
+    // 6. The OAuth page, signed out, offers the built-in provider.
     browser.goto(&url("/oauth")).await.unwrap();
     let you = text_of(&browser, "main section.card").await;
     assert!(you.contains("You are not signed in."), "{you}");
@@ -91,30 +121,32 @@ async fn visit(browser: Client, base: String) {
     let cookie_before = browser.get_named_cookie("session").await.expect("a session cookie");
     assert_eq!(cookie_before.http_only(), Some(true), "the session cookie is HttpOnly");
 
-    // 6. "Sign in" leads to the provider's consent page.
-    button(&browser, "Sign in with Demo provider (built in)").await.click().await.unwrap();
-    let name = wait(&browser).for_element(Locator::Id("name")).await.unwrap();
-    assert_eq!(browser.current_url().await.unwrap().path(), "/provider/authorize");
-    assert_eq!(text_of(&browser, "h1").await, "Sign in with the demo provider");
-    name.clear().await.unwrap();
-    name.send_keys("Grace Hopper").await.unwrap();
-    screenshots.take(&browser, "consent").await;
+    // 7. "Sign in" leads to the provider's consent page; Deny comes back to `/oauth` with
+    //    a message, still signed out.
+    sign_in_at_the_provider(&browser, "Nobody").await;
+    button(&browser, "Deny").await.click().await.unwrap();
+    wait_for_flash(
+        &browser,
+        "You declined to sign in with Demo provider (built in); you are still signed out.",
+    )
+    .await;
+    assert_eq!(browser.current_url().await.unwrap().as_str(), url("/oauth"));
+    let you = text_of(&browser, "main section.card").await;
+    assert!(you.contains("You are not signed in."), "{you}");
 
-    // 7. Approve: back through the callback to `/oauth`, signed in.
+    // 8. Approve: back through the callback to `/oauth`, signed in.
+    sign_in_at_the_provider(&browser, "Grace Hopper").await;
+    screenshots.take(&browser, "consent").await;
     button(&browser, "Approve").await.click().await.unwrap();
-    let oauth = Url::parse(&url("/oauth")).unwrap();
-    wait(&browser).for_url(&oauth).await.expect("back on /oauth after the callback");
-    let signed_in = wait(&browser).for_element(Locator::Id("signed-in")).await.unwrap();
-    let signed_in = signed_in.text().await.unwrap();
+    wait_for_flash(&browser, "Signed in as Grace Hopper with Demo provider (built in).").await;
+    assert_eq!(browser.current_url().await.unwrap().as_str(), url("/oauth"));
+    let signed_in = text_of(&browser, "#signed-in").await;
     assert!(signed_in.starts_with("Signed in as Grace Hopper"), "{signed_in}");
     assert_eq!(text_of(&browser, "header .who").await, "Signed in as Grace Hopper");
-    assert_eq!(
-        flashes(&browser).await,
-        ["Signed in as Grace Hopper with Demo provider (built in)."]
-    );
     screenshots.take(&browser, "oauth-signed-in").await;
 
-    // 8. Signing in gave the session a new id, and the data came along.
+    // 9. Signing in gave the session a new id, and the data came along; the dashboard
+    //    names the user in words.
     let cookie_after = browser.get_named_cookie("session").await.expect("a session cookie");
     assert_ne!(cookie_after.value(), cookie_before.value(), "the session id changes at sign-in");
     browser.goto(&url("/")).await.unwrap();
@@ -122,6 +154,99 @@ async fn visit(browser: Client, base: String) {
         value_in_table(&browser, "greeting").await.as_deref(),
         Some("\"Hello from Chromium\"")
     );
+    let app_keys = text_of(&browser, "dl.app-keys").await;
+    assert!(app_keys.contains("Grace Hopper (through demo)"), "{app_keys}");
+}
+
+/// On a phone's screen (a browser emulating a 360 px wide one, with a cookie jar of its
+/// own), nothing wraps inside a word and nothing overflows the page, even with a long
+/// key and value.
+async fn on_a_phone(browser: Client, base: String) {
+    let url = |path: &str| format!("{base}{path}");
+    let screenshots = Screenshots::from_env();
+    browser.goto(&url("/")).await.unwrap();
+    set_value(&browser, "a-rather-long-key-that-a-visitor-typed", &"0123456789".repeat(20)).await;
+    set_value(&browser, "greeting", "Hello from a phone").await;
+    for path in ["/", "/counter", "/oauth"] {
+        browser.goto(&url(path)).await.unwrap();
+        wait(&browser).for_element(Locator::Css("footer")).await.unwrap();
+        fits_a_phone(&browser, path).await;
+    }
+    browser.goto(&url("/")).await.unwrap();
+    wait(&browser).for_element(Locator::Css("table.entries")).await.unwrap();
+    screenshots.take(&browser, "dashboard-phone").await;
+    browser.goto(&url("/oauth")).await.unwrap();
+    wait(&browser).for_element(Locator::Css("footer")).await.unwrap();
+    screenshots.take(&browser, "oauth-phone").await;
+}
+
+/// The app listens on 127.0.0.1, its public address. A visitor who types `localhost`
+/// instead (another host to the browser, so another cookie jar) and signs in is moved to
+/// the public address first, and the round trip ends signed in there.
+async fn sign_in_from_another_host_name(browser: Client, base: String) {
+    let port = base.rsplit(':').next().unwrap();
+    let localhost = format!("http://localhost:{port}");
+    browser.goto(&format!("{localhost}/oauth")).await.unwrap();
+    let you = text_of(&browser, "main section.card").await;
+    assert!(you.contains("You are not signed in."), "{you}");
+    sign_in_at_the_provider(&browser, "Ada Lovelace").await;
+    button(&browser, "Approve").await.click().await.unwrap();
+    wait_for_flash(&browser, "Signed in as Ada Lovelace with Demo provider (built in).").await;
+    assert_eq!(browser.current_url().await.unwrap().as_str(), format!("{base}/oauth"));
+    let signed_in = text_of(&browser, "#signed-in").await;
+    assert!(signed_in.starts_with("Signed in as Ada Lovelace"), "{signed_in}");
+}
+
+/// Clicks the built-in provider's button on `/oauth` and fills in `name` on its consent
+/// page.
+async fn sign_in_at_the_provider(browser: &Client, name: &str) {
+    button(browser, "Sign in with Demo provider (built in)").await.click().await.unwrap();
+    let input = wait(browser).for_element(Locator::Id("name")).await.unwrap();
+    assert_eq!(browser.current_url().await.unwrap().path(), "/provider/authorize");
+    assert_eq!(text_of(browser, "h1").await, "Sign in with the demo provider");
+    input.clear().await.unwrap();
+    input.send_keys(name).await.unwrap();
+}
+
+/// Waits for the flash message `text`.
+async fn wait_for_flash(browser: &Client, text: &str) {
+    let xpath = format!("//p[contains(@class,'banner')][normalize-space()=\"{text}\"]");
+    if wait(browser).for_element(Locator::XPath(&xpath)).await.is_err() {
+        panic!("no flash {text:?}; the page has {:?}", flashes(browser).await);
+    }
+}
+
+/// Asserts that the page fits the viewport's width, that no style on it lets a word break
+/// across lines, and that no text box overflows: at a phone's width, a word either fits or
+/// sits in a box that scrolls (a long key or value).
+async fn fits_a_phone(browser: &Client, path: &str) {
+    let script = r#"
+        const all = [...document.querySelectorAll("body *")];
+        const overflow = document.documentElement.scrollWidth - window.innerWidth;
+        const wide = all.filter(el => !el.closest(".scroll") && el.getBoundingClientRect().right > innerWidth + 1)
+            .map(el => el.tagName + "." + el.className + ": " + el.textContent.trim().slice(0, 30));
+        const breaking = all.filter(el => !["TEXTAREA", "INPUT"].includes(el.tagName)).filter(el => {
+            const s = getComputedStyle(el);
+            return ["anywhere", "break-word"].includes(s.overflowWrap)
+                || ["break-all", "break-word"].includes(s.wordBreak) || s.hyphens === "auto";
+        }).map(el => el.tagName + "." + el.className);
+        const blocks = "p, dd, dt, li, h1, h2, label, td, th, button, dl.meta small";
+        const overflowing = [...document.querySelectorAll(blocks)]
+            .filter(el => !el.closest(".scroll") && el.scrollWidth > el.clientWidth + 1)
+            .map(el => el.textContent.trim().slice(0, 40));
+        const split = [...document.querySelectorAll("code.key, code.token, nav a")]
+            .filter(el => el.getClientRects().length > 1)
+            .map(el => el.textContent.trim());
+        return [[innerWidth, overflow, wide], breaking, overflowing, split];
+    "#;
+    type Found = ((u32, i64, Vec<String>), Vec<String>, Vec<String>, Vec<String>);
+    let ((width, overflow, wide), breaking, overflowing, split): Found =
+        serde_json::from_value(browser.execute(script, vec![]).await.unwrap()).unwrap();
+    assert_eq!(width, PHONE.0, "the page is laid out for a phone");
+    assert!(overflow <= 0, "{path} is {overflow} px wider than a phone: {wide:?}");
+    assert!(breaking.is_empty(), "{path}: styles that break words: {breaking:?}");
+    assert!(overflowing.is_empty(), "{path}: text overflows its box: {overflowing:?}");
+    assert!(split.is_empty(), "{path}: split across lines: {split:?}");
 }
 
 /// Fills the dashboard's "Set a value" form, submits it, and waits for its flash message.
@@ -185,11 +310,33 @@ impl Screenshots {
         Self { dir: enabled.then(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("docs")) }
     }
 
+    /// `docs/{name}.png`: the whole page at the viewport's width (the window grows to the
+    /// page's height for the shot, then shrinks back).
     async fn take(&self, browser: &Client, name: &str) {
         let Some(dir) = &self.dir else { return };
+        let size = "return [innerWidth, innerHeight, document.documentElement.scrollHeight];";
+        let (width, height, page_height): (u32, u32, u32) =
+            serde_json::from_value(browser.execute(size, vec![]).await.unwrap()).unwrap();
+        // A phone's emulated screen keeps its size: it is shot as the phone shows it.
+        let resize = width != PHONE.0 && page_height > height;
+        if resize {
+            set_viewport(browser, width, page_height).await;
+        }
         let png = browser.screenshot().await.expect("a screenshot");
+        if resize {
+            set_viewport(browser, width, height).await;
+        }
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, png).unwrap_or_else(|e| panic!("cannot write {path:?}: {e}"));
+    }
+
+    /// The key prefix of the app under test: a unique one, except for screenshots, which
+    /// show the default so that the page looks as it does for a visitor.
+    fn key_prefix(&self) -> String {
+        match self.dir {
+            Some(_) => "session:".to_owned(),
+            None => common::unique_prefix("browser"),
+        }
     }
 }
 
@@ -243,7 +390,7 @@ impl ChromeDriver {
     }
 
     /// A new headless Chromium, 1200×900, with `profile` as its user data directory.
-    async fn open_browser(&self, profile: &ProfileDir) -> Client {
+    async fn open_browser(&self, profile: &ProfileDir, viewport: Viewport) -> Client {
         let args = [
             "--headless",
             "--no-sandbox",
@@ -258,24 +405,39 @@ impl ChromeDriver {
             // cannot fetch from the outside world even if some feature tries to.
             "--proxy-server=127.0.0.1:9",
         ];
-        let capabilities = json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": { "binary": self.chromium, "args": args },
-        });
+        let mut options = json!({ "binary": self.chromium, "args": args });
+        if viewport == Viewport::Phone {
+            // A desktop window cannot be made this narrow: the phone is emulated.
+            let metrics = json!({ "width": PHONE.0, "height": PHONE.1, "pixelRatio": 1.0 });
+            options["mobileEmulation"] = json!({ "deviceMetrics": metrics });
+        }
+        let capabilities = json!({ "browserName": "chrome", "goog:chromeOptions": options });
         let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
         let browser = ClientBuilder::new(HttpConnector::new())
             .capabilities(capabilities)
             .connect(&format!("http://127.0.0.1:{}", self.port))
             .await
             .expect("chromedriver starts a headless Chromium");
-        // `--window-size` counts the (invisible) browser frame: grow the window by it so
-        // that pages and screenshots get a 1200×900 viewport.
-        let frame = "return [outerWidth - innerWidth, outerHeight - innerHeight];";
-        let frame: (u32, u32) =
-            serde_json::from_value(browser.execute(frame, vec![]).await.unwrap())
-                .expect("the frame's size");
-        browser.set_window_size(1200 + frame.0, 900 + frame.1).await.unwrap();
+        if viewport == Viewport::Desktop {
+            set_viewport(&browser, DESKTOP.0, DESKTOP.1).await;
+        }
         browser
+    }
+
+    /// Runs `steps` in a new browser with a fresh profile, as their own task so that a
+    /// failed assertion still closes the browser; then fails as they did.
+    async fn run<F, Fut>(&self, viewport: Viewport, steps: F)
+    where
+        F: FnOnce(Client) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let profile = ProfileDir::create();
+        let browser = self.open_browser(&profile, viewport).await;
+        let outcome = rocket::tokio::spawn(steps(browser.clone())).await;
+        browser.close().await.expect("the browser session closes");
+        if let Err(failure) = outcome {
+            std::panic::resume_unwind(failure.into_panic());
+        }
     }
 }
 
@@ -284,6 +446,15 @@ impl Drop for ChromeDriver {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Sizes the window so that pages (and screenshots) get a `width`×`height` viewport: the
+/// window's size counts the (invisible) browser frame too.
+async fn set_viewport(browser: &Client, width: u32, height: u32) {
+    let frame = "return [outerWidth - innerWidth, outerHeight - innerHeight];";
+    let frame: (u32, u32) = serde_json::from_value(browser.execute(frame, vec![]).await.unwrap())
+        .expect("the frame's size");
+    browser.set_window_size(width + frame.0, height + frame.1).await.unwrap();
 }
 
 /// A fresh, empty Chromium profile directory, removed when dropped.
