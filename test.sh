@@ -10,6 +10,12 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 has() { command -v "$1" >/dev/null 2>&1; }
+for var in CHROMIUM CHROMEDRIVER; do
+  if [ -n "${!var:-}" ] && [ ! -x "${!var}" ]; then
+    echo "test.sh: $var=${!var} is not an executable file; point it at one, or unset it." >&2
+    exit 1
+  fi
+done
 has_chromium() {
   if [ -n "${CHROMIUM:-}" ]; then [ -x "$CHROMIUM" ]; return; fi
   has chromium || has chromium-browser || has google-chrome || has google-chrome-stable
