@@ -3,6 +3,7 @@
 
 use crate::common;
 
+use std::io::Read;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -18,27 +19,43 @@ struct App {
     base: String,
 }
 
+/// The app's binary on a free port, configured by `ROCKET_*` variables.
+fn app_command(redis_url: &str) -> (Command, u16) {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rocket-redis-sessions-demo"));
+    command
+        .env("ROCKET_ADDRESS", "127.0.0.1")
+        .env("ROCKET_PORT", port.to_string())
+        .env("ROCKET_DATABASES", format!("{{sessions={{url=\"{redis_url}\"}}}}"));
+    (command, port)
+}
+
 impl App {
     async fn launch(redis_url: &str, prefix: &str) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(env!("CARGO_BIN_EXE_rocket-redis-sessions-demo"))
+        let (mut command, port) = app_command(redis_url);
+        command
             .env("ROCKET_PROFILE", "debug")
-            .env("ROCKET_PORT", port.to_string())
             .env("ROCKET_LOG_LEVEL", "critical")
-            .env("ROCKET_DATABASES", format!("{{sessions={{url=\"{redis_url}\"}}}}"))
             .env("ROCKET_SESSIONS", format!("{{idle_timeout=600,key_prefix=\"{prefix}\"}}"))
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("the app binary starts");
-        let app = Self { child, base: format!("http://127.0.0.1:{port}") };
+            .stdout(Stdio::null());
+        Self::run(command, port).await
+    }
+
+    /// Starts `command` and waits until the app answers on `port`.
+    async fn run(mut command: Command, port: u16) -> Self {
+        let child = command.spawn().expect("the app binary starts");
+        let mut app = Self { child, base: format!("http://127.0.0.1:{port}") };
         app.wait_ready().await;
         app
     }
 
-    async fn wait_ready(&self) {
+    async fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         let client = reqwest::Client::new();
         while client.get(format!("{}/health", self.base)).send().await.is_err() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the app exited ({status}) before answering");
+            }
             assert!(Instant::now() < deadline, "the app did not answer within 30 s");
             rocket::tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -73,4 +90,33 @@ async fn the_counter_keeps_counting_for_the_same_cookie_across_an_app_restart() 
     let app = App::launch(&url, "bin:").await;
     let res = browser.get(format!("{}/api/counter", app.base)).send().await.unwrap();
     assert_eq!(res.json::<Value>().await.unwrap(), json!({ "count": 4 }));
+}
+
+/// Nothing in the app signs or encrypts with Rocket's `secret_key`, so no profile asks for
+/// one: the binary starts in debug and in release without it, and its log (at Rocket's
+/// default level) says nothing about one. Rocket's `secrets` feature, were it on, would
+/// warn in debug and refuse to start in release.
+#[rocket::async_test]
+async fn the_binary_starts_in_both_profiles_without_a_secret_key_and_says_nothing_of_one() {
+    let redis_server = RedisServer::start();
+    for profile in ["debug", "release"] {
+        let (mut command, port) = app_command(&redis_server.url());
+        command
+            .env("ROCKET_PROFILE", profile)
+            .env("ROCKET_CLI_COLORS", "false")
+            .env_remove("ROCKET_SECRET_KEY")
+            .env_remove("ROCKET_LOG_LEVEL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut app = App::run(command, port).await;
+        let mut out = app.child.stdout.take().unwrap();
+        let mut err = app.child.stderr.take().unwrap();
+        drop(app);
+        let mut log = String::new();
+        out.read_to_string(&mut log).unwrap();
+        err.read_to_string(&mut log).unwrap();
+        assert!(log.contains("Rocket has launched"), "{profile}: {log}");
+        assert!(!log.to_lowercase().contains("secret_key"), "{profile} mentions a key: {log}");
+        assert!(!log.contains("panicked"), "{profile}: {log}");
+    }
 }
