@@ -220,9 +220,10 @@ impl Session<'_> {
         Some(format!("{}…{}", &id[..6], &id[id.len() - 4..]))
     }
 
-    /// The start of the session's key in the store (`key_prefix` and the first twelve hex
-    /// digits of the id's SHA-256, then `…`): what to look for in `redis-cli --scan`.
-    /// `None` while the session has no id.
+    /// The start of the session's Redis key (`key_prefix` and the first twelve hex digits
+    /// of the id's SHA-256, then `…`): what to look for in `redis-cli --scan`. (The memory
+    /// store keeps sessions by id, under no such key.) `None` while the session has no
+    /// id.
     pub fn storage_key_hint(&self) -> Option<String> {
         let state = self.lock();
         let prefix = &self.layer.config().key_prefix;
