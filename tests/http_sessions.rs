@@ -43,6 +43,15 @@ mod drive {
         "destroyed"
     }
 
+    /// Ends the session and starts another in the same request (what a sign-out with a
+    /// flash message does).
+    #[get("/t/restart")]
+    pub fn restart(session: Session<'_>) -> Result<&'static str, ErrorResponse> {
+        session.destroy();
+        session.insert("fresh", &true)?;
+        Ok("restarted")
+    }
+
     /// A handler's own 500 (no catcher involved) after a write.
     #[get("/t/fail")]
     pub fn fail(session: Session<'_>) -> Result<(Status, &'static str), ErrorResponse> {
@@ -136,6 +145,7 @@ impl Ctx {
                     drive::set,
                     drive::cycle,
                     drive::destroy,
+                    drive::restart,
                     drive::fail,
                     drive::set_then_reject,
                     drive::cycle_then_reject,
@@ -198,7 +208,11 @@ async fn the_session_cookie_is_httponly_samesite_lax_path_root_and_not_secure_in
     assert_eq!(cookie.secure(), None);
     assert_eq!(cookie.domain(), None);
     assert_eq!(cookie.max_age().map(|d| d.whole_seconds()), Some(86_400));
-    assert_eq!(cookie.value().len(), 54, "256 random bits and the creation time, base64url");
+    assert_eq!(
+        cookie.value().len(),
+        56,
+        "a slot tag, 256 random bits, the creation time: base64url"
+    );
     assert!(SessionId::parse(cookie.value()).is_some());
 }
 
@@ -275,6 +289,31 @@ async fn cycle_id_keeps_the_data_and_the_old_cookie_stops_working() {
     assert_eq!(ctx.keys().await, vec![ctx.key_of(&new)]);
 }
 
+/// Every id a session is given later keeps its slot tag, so its old and new keys are in
+/// one Redis Cluster slot: a rotation and a destroy-then-create are one script on one node.
+#[rocket::async_test]
+async fn a_rotated_or_restarted_session_keeps_its_slot_tag() {
+    let ctx = Ctx::new("tag");
+    let client = common::untracked(ctx.rocket()).await;
+    let first = start_session(&client).await;
+    let tag = SessionId::parse(&first).unwrap().tag();
+
+    let res = client.get("/t/cycle").cookie(with_cookie(&first)).dispatch().await;
+    let rotated = set_cookie(&res, COOKIE).expect("a new cookie").value().to_owned();
+    let res = client.get("/t/restart").cookie(with_cookie(&rotated)).dispatch().await;
+    assert_eq!(res.status(), Status::Ok);
+    let restarted = set_cookie(&res, COOKIE).expect("a new cookie").value().to_owned();
+    for id in [&rotated, &restarted] {
+        assert_eq!(SessionId::parse(id).unwrap().tag(), tag, "the first id's slot tag");
+    }
+    assert_ne!(restarted, rotated);
+    let res = client.get("/api/session").cookie(with_cookie(&restarted)).dispatch().await;
+    assert_eq!(json_body(res, Status::Ok).await, json!({ "fresh": true }), "a new session");
+    let hash_tag = format!("{{{:02x}{:02x}}}", tag[0], tag[1]);
+    assert_eq!(ctx.keys().await, vec![ctx.key_of(&restarted)]);
+    assert!(ctx.key_of(&restarted).contains(&hash_tag), "{}", ctx.key_of(&restarted));
+}
+
 #[rocket::async_test]
 async fn destroy_deletes_the_key_and_removes_the_cookie_with_the_same_attributes() {
     let ctx = Ctx::new("destroy");
@@ -340,7 +379,7 @@ async fn a_session_past_its_absolute_lifetime_comes_back_empty_and_is_deleted() 
     // Created two days ago (the id carries the time): past the 24 h lifetime however
     // recently it was used, though Redis still holds it.
     let two_days_ago = common::now_ms() - 2 * 86_400_000;
-    let id = SessionId::generate(two_days_ago).unwrap().encode();
+    let id = SessionId::generate(two_days_ago, None).unwrap().encode();
     let key = ctx.key_of(&id);
     let old = redis::cmd("HSET").arg(&key).arg("count").arg("41").to_owned();
     let _: () = test_redis::query(&ctx.url, &old).await;
@@ -364,9 +403,9 @@ async fn a_cookie_with_another_creation_time_is_another_session_and_never_adopte
     let client = common::untracked(ctx.rocket()).await;
     let id = start_session(&client).await;
     let mut bytes = URL_SAFE_NO_PAD.decode(&id).expect("base64url");
-    assert_eq!(bytes.len(), 40, "32 random bytes, then the creation time");
+    assert_eq!(bytes.len(), 42, "a slot tag, 32 random bytes, then the creation time");
     let later = SessionId::parse(&id).unwrap().created_ms() + 3_600_000;
-    bytes[32..].copy_from_slice(&later.to_be_bytes());
+    bytes[34..].copy_from_slice(&later.to_be_bytes());
     let retimed = URL_SAFE_NO_PAD.encode(&bytes);
     assert_eq!(SessionId::parse(&retimed).map(|id| id.created_ms()), Some(later));
 
@@ -387,7 +426,7 @@ async fn a_cookie_with_another_creation_time_is_another_session_and_never_adopte
 async fn garbled_or_forged_cookies_get_a_fresh_session_and_are_never_adopted() {
     let ctx = Ctx::new("forged");
     let client = common::untracked(ctx.rocket()).await;
-    let forged = SessionId::generate(common::now_ms()).unwrap().encode();
+    let forged = SessionId::generate(common::now_ms(), None).unwrap().encode();
     for bad in ["garbage", "", "%%%", &"A".repeat(500), forged.as_str()] {
         let res = client.get("/api/counter").cookie(with_cookie(bad)).dispatch().await;
         assert_eq!(res.status(), Status::Ok, "cookie {bad:?}");

@@ -149,6 +149,12 @@ impl SessionConfig {
                 "idle_timeout and absolute_timeout must be between 1 and 315360000 (10 years)",
             ));
         }
+        if self.key_prefix.contains(['{', '}']) {
+            return Err(ConfigError::Invalid(
+                "key_prefix may not contain `{` or `}`: Redis Cluster would take it as the \
+                 keys' hash tag and put every session in one slot",
+            ));
+        }
         if self.max_bytes == 0 {
             return Err(ConfigError::Invalid("max_bytes must be > 0"));
         }

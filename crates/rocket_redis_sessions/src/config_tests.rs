@@ -56,3 +56,14 @@ fn unknown_keys_and_bad_values_are_refused() {
     let f = figment("debug", serde_json::json!({"absolute_timeout": u64::MAX}));
     assert!(SessionConfig::from_figment(&f).is_err(), "an overflowing lifetime is refused");
 }
+
+#[test]
+fn a_key_prefix_with_a_brace_is_refused_saying_why() {
+    for prefix in ["s{x}:", "s{", "s}"] {
+        let f = figment("debug", serde_json::json!({ "key_prefix": prefix }));
+        let error = SessionConfig::from_figment(&f).expect_err(prefix).to_string();
+        assert!(error.contains("hash tag"), "{prefix}: {error}");
+    }
+    let f = figment("debug", serde_json::json!({ "key_prefix": "app:sessions:" }));
+    assert!(SessionConfig::from_figment(&f).is_ok());
+}

@@ -210,10 +210,11 @@ impl Session<'_> {
     }
 
     /// The id the visitor holds once this response arrives, shortened to its first six
-    /// and last four characters (`"q3Vf_A…AAAE"`): enough to tell sessions apart on a page
-    /// or in a support request, far too little to use. The start is random, so a
-    /// [`cycle_id`](Self::cycle_id) changes it; the end encodes the creation time, which a
-    /// rotation keeps. `None` while the session has no id (nothing stored yet).
+    /// and last four characters (`"P6lq3V…AAAE"`): enough to tell sessions apart on a page
+    /// or in a support request, far too little to use. The start is the slot tag (kept by a
+    /// [`cycle_id`](Self::cycle_id)) and then random (changed by it); the end encodes the
+    /// creation time, which a rotation keeps. `None` while the session has no id (nothing
+    /// stored yet).
     pub fn id_hint(&self) -> Option<String> {
         let state = self.lock();
         let id = state.id()?.encode();

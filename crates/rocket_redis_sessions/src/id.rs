@@ -1,10 +1,17 @@
-//! Session ids: 256 bits from the OS CSPRNG and the session's creation time, base64url
-//! (no padding) in the cookie.
+//! Session ids: a slot tag, 256 bits from the OS CSPRNG and the session's creation time,
+//! base64url (no padding) in the cookie.
 //!
 //! The creation time travels in the id, not in the store: a load then reads back only
 //! the session's own fields (every reply value Redis sends costs the app time to
 //! parse). It cannot be forged: the storage key is the SHA-256 of the
 //! whole id, so an id with another time names another key, which holds nothing.
+//!
+//! The slot tag is two random bytes chosen when a session is created and kept by every id
+//! it is given later (a rotation, or a session created in place of one that ended). It
+//! appears in the storage key as a Redis Cluster hash tag, `{3fa9}`, so an operation on a
+//! session's old and new keys stays on one node: a rotation is one atomic `RENAME` on a
+//! cluster too. It is neither secret nor derived from anything: the 256 secret bits are
+//! apart from it.
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -13,13 +20,20 @@ use std::sync::OnceLock;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-/// Bytes of randomness in an id.
+/// Bytes of the slot tag, at the start of an id.
+const TAG_BYTES: usize = 2;
+/// Bytes of randomness in an id, after the tag.
 const RANDOM_BYTES: usize = 32;
-/// Bytes of an id: the randomness, then the creation time (ms since the Unix epoch,
-/// big-endian).
-const ID_BYTES: usize = RANDOM_BYTES + 8;
-/// Length of an id in its cookie form: 40 bytes in unpadded base64.
-const ENCODED_LEN: usize = 54;
+/// Bytes of an id: the tag, the randomness, then the creation time (ms since the Unix
+/// epoch, big-endian).
+const ID_BYTES: usize = TAG_BYTES + RANDOM_BYTES + 8;
+/// Length of an id in its cookie form: 42 bytes in unpadded base64.
+const ENCODED_LEN: usize = 56;
+/// Hex digits of the tag and of the digest in a storage key.
+const TAG_HEX: usize = 2 * TAG_BYTES;
+
+/// The slot tag of an id: which Redis Cluster slot its session's key hashes to.
+pub type SlotTag = [u8; TAG_BYTES];
 
 /// A session id. Its `Debug` output is redacted: ids are bearer tokens and never logged.
 #[derive(Clone)]
@@ -46,32 +60,42 @@ impl Hash for SessionId {
 
 impl SessionId {
     /// Mints a fresh id, from the operating system's CSPRNG, for a session created at
-    /// `created_ms` (ms since the Unix epoch; a rotated id keeps its session's time).
+    /// `created_ms` (ms since the Unix epoch; a rotated id keeps its session's time), with
+    /// the slot tag `tag` (a rotated id keeps its session's; `None` draws a new one).
     ///
     /// # Errors
     /// When the OS random source fails; no id is ever made from a weaker source.
-    pub fn generate(created_ms: u64) -> Result<Self, getrandom::Error> {
-        let random = crate::token::random_bytes()?;
+    pub fn generate(created_ms: u64, tag: Option<SlotTag>) -> Result<Self, getrandom::Error> {
         let mut bytes = [0u8; ID_BYTES];
-        bytes[..RANDOM_BYTES].copy_from_slice(&random);
-        bytes[RANDOM_BYTES..].copy_from_slice(&created_ms.to_be_bytes());
+        getrandom::fill(&mut bytes[..TAG_BYTES + RANDOM_BYTES])?;
+        if let Some(tag) = tag {
+            bytes[..TAG_BYTES].copy_from_slice(&tag);
+        }
+        bytes[TAG_BYTES + RANDOM_BYTES..].copy_from_slice(&created_ms.to_be_bytes());
         Ok(Self::from_bytes(bytes))
     }
 
     /// When the session was created (ms since the Unix epoch).
     pub fn created_ms(&self) -> u64 {
         let mut time = [0u8; 8];
-        time.copy_from_slice(&self.bytes[RANDOM_BYTES..]);
+        time.copy_from_slice(&self.bytes[TAG_BYTES + RANDOM_BYTES..]);
         u64::from_be_bytes(time)
+    }
+
+    /// The id's slot tag, which every later id of its session keeps.
+    pub fn tag(&self) -> SlotTag {
+        let mut tag = [0u8; TAG_BYTES];
+        tag.copy_from_slice(&self.bytes[..TAG_BYTES]);
+        tag
     }
 
     fn from_bytes(bytes: [u8; ID_BYTES]) -> Self {
         Self { bytes, digest_hex: OnceLock::new() }
     }
 
-    /// Parses an id from its cookie form. Anything that is not exactly 54 base64url
-    /// characters decoding to 40 bytes is rejected (`None`), never repaired. (Ids of the
-    /// earlier 32-byte form, 43 characters, are rejected too: their sessions are gone.)
+    /// Parses an id from its cookie form. Anything that is not exactly 56 base64url
+    /// characters decoding to 42 bytes is rejected (`None`), never repaired. (Ids of the
+    /// earlier forms, 43 and 54 characters, are rejected too: their sessions are gone.)
     pub fn parse(cookie_value: &str) -> Option<Self> {
         if cookie_value.len() != ENCODED_LEN {
             return None;
@@ -88,11 +112,19 @@ impl SessionId {
         URL_SAFE_NO_PAD.encode(self.bytes)
     }
 
-    /// The storage key: `prefix` followed by the hex SHA-256 of the id. A Redis dump,
-    /// `MONITOR` or `SCAN` shows these, never a usable token.
+    /// The storage key: `prefix`, the slot tag in hex as a Redis hash tag (`{3fa9}`), then
+    /// the hex SHA-256 of the whole id. A Redis dump, `MONITOR` or `SCAN` shows these,
+    /// never a usable token.
     pub fn storage_key(&self, prefix: &str) -> String {
-        let mut key = String::with_capacity(prefix.len() + 64);
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut key = String::with_capacity(prefix.len() + TAG_HEX + 2 + 64);
         key.push_str(prefix);
+        key.push('{');
+        for byte in self.tag() {
+            key.push(char::from(HEX[usize::from(byte >> 4)]));
+            key.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
+        key.push('}');
         let hex =
             self.digest_hex.get_or_init(|| crate::token::hex(&crate::token::sha256(&self.bytes)));
         // Only ASCII digits and letters are in `hex`.

@@ -88,7 +88,7 @@ pub use self::config::{ConfigError, SameSiteConfig, SessionConfig, StoreKind};
 pub use self::error::SessionError;
 pub use self::fairing::{ErrorPage, SessionFairing};
 pub use self::guard::Session;
-pub use self::id::SessionId;
+pub use self::id::{SessionId, SlotTag};
 pub use self::layer::SessionLayer;
 pub use self::pool::{RedisPool, RedisPoolConfig, RedisPoolError};
 pub use self::state::SessionStatus;

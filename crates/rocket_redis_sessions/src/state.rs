@@ -13,6 +13,7 @@
 use std::collections::BTreeSet;
 
 use crate::SessionId;
+use crate::id::SlotTag;
 use crate::store::{Changes, Fields};
 
 /// What happened to the session during this request.
@@ -131,13 +132,14 @@ impl State {
 
     /// Sets `key` to the JSON text `value`; storing the value already there changes
     /// nothing. The first write to a new session mints its id (`mint` is given the
-    /// creation time the id carries: `now_ms`).
+    /// creation time the id carries, `now_ms`, and the slot tag to keep: that of the
+    /// session it replaces, if one was destroyed in this request).
     pub fn insert<E>(
         &mut self,
         key: &str,
         value: String,
         now_ms: u64,
-        mint: impl FnOnce(u64) -> Result<SessionId, E>,
+        mint: impl FnOnce(u64, Option<SlotTag>) -> Result<SessionId, E>,
     ) -> Result<(), E> {
         if self.fields.get(key) == Some(&value) {
             return Ok(());
@@ -179,12 +181,15 @@ impl State {
         }
     }
 
-    /// Gives the session a new id, keeping its data and its creation time (given to
-    /// `mint`). Does nothing when there is no session to rotate.
-    pub fn cycle_id<E>(&mut self, mint: impl FnOnce(u64) -> Result<SessionId, E>) -> Result<(), E> {
+    /// Gives the session a new id, keeping its data, its creation time and its slot tag
+    /// (given to `mint`). Does nothing when there is no session to rotate.
+    pub fn cycle_id<E>(
+        &mut self,
+        mint: impl FnOnce(u64, Option<SlotTag>) -> Result<SessionId, E>,
+    ) -> Result<(), E> {
         // No id: a new session holding nothing yet, or a destroyed one.
         let Some(current) = &self.id else { return Ok(()) };
-        self.id = Some(mint(current.created_ms())?);
+        self.id = Some(mint(current.created_ms(), Some(current.tag()))?);
         if let SessionStatus::Unchanged | SessionStatus::Changed = self.status {
             self.status = SessionStatus::Renewed;
         }
@@ -208,13 +213,15 @@ impl State {
     fn mark_written<E>(
         &mut self,
         now_ms: u64,
-        mint: impl FnOnce(u64) -> Result<SessionId, E>,
+        mint: impl FnOnce(u64, Option<SlotTag>) -> Result<SessionId, E>,
     ) -> Result<(), E> {
         match self.status {
             SessionStatus::Unchanged => self.status = SessionStatus::Changed,
             SessionStatus::Changed | SessionStatus::Renewed => {}
             SessionStatus::New | SessionStatus::Purged if self.id.is_none() => {
-                self.id = Some(mint(now_ms)?);
+                // A session replacing a destroyed one shares its slot: the delete and the
+                // create are one step on a Redis Cluster too.
+                self.id = Some(mint(now_ms, self.purge.as_ref().map(SessionId::tag))?);
                 self.status = SessionStatus::New;
             }
             SessionStatus::New | SessionStatus::Purged => {}

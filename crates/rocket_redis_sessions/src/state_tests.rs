@@ -4,12 +4,12 @@ use std::convert::Infallible;
 
 use super::*;
 
-fn mint(created_ms: u64) -> Result<SessionId, Infallible> {
-    Ok(SessionId::generate(created_ms).expect("OS random source"))
+fn mint(created_ms: u64, tag: Option<SlotTag>) -> Result<SessionId, Infallible> {
+    Ok(SessionId::generate(created_ms, tag).expect("OS random source"))
 }
 
 fn loaded() -> (SessionId, State) {
-    let id = mint(5).unwrap();
+    let id = mint(5, None).unwrap();
     let mut fields = Fields::new();
     fields.insert("a".into(), "1".into());
     (id.clone(), State::loaded(id, fields))
@@ -78,6 +78,7 @@ fn cycling_the_id_moves_the_data_to_a_new_cookie() {
         (Commit::Renew { old: o, new, changes }, CookieChange::Set(cookie)) => {
             assert_eq!(o, old);
             assert_eq!(new.created_ms(), 5, "a rotated id keeps the creation time");
+            assert_eq!(new.tag(), old.tag(), "and the slot tag: one slot for RENAME");
             assert_ne!(new, old);
             assert_eq!(new, cookie);
             assert!(changes.is_empty());
@@ -104,6 +105,8 @@ fn destroy_deletes_and_a_later_write_starts_a_successor() {
         (Commit::Replace { old: o, id, fields }, CookieChange::Set(cookie)) => {
             assert_eq!(o, old);
             assert_ne!(id, old);
+            assert_eq!(id.tag(), old.tag(), "one slot for the delete and the create");
+            assert_eq!(id.created_ms(), 9, "a new session's own creation time");
             assert_eq!(id, cookie);
             assert_eq!(fields.len(), 1);
         }

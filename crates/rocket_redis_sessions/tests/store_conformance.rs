@@ -61,7 +61,13 @@ fn redis_store() -> (Harness<RedisStore>, String) {
 }
 
 fn id() -> SessionId {
-    SessionId::generate(START_MS).expect("OS random source")
+    SessionId::generate(START_MS, None).expect("OS random source")
+}
+
+/// The id the session layer gives `old`'s session next (a rotation, or a session created
+/// in place of it): same slot tag, same creation time.
+fn next(old: &SessionId) -> SessionId {
+    SessionId::generate(old.created_ms(), Some(old.tag())).expect("OS random source")
 }
 
 fn record(pairs: &[(&str, &str)]) -> Fields {
@@ -126,7 +132,8 @@ async fn update_never_recreates_a_deleted_session<S: SessionStore>(h: Harness<S>
 }
 
 async fn renew_moves_the_data_and_retires_the_old_id<S: SessionStore>(h: Harness<S>) {
-    let (old, new) = (id(), id());
+    let old = id();
+    let new = next(&old);
     h.store.create(&old, &record(&[("a", "1"), ("b", "2")])).await.unwrap();
     let moved = h.store.renew(&old, &new, &changes(&[("b", None), ("c", Some("3"))])).await;
     assert!(moved.unwrap());
@@ -136,13 +143,15 @@ async fn renew_moves_the_data_and_retires_the_old_id<S: SessionStore>(h: Harness
 }
 
 async fn renew_of_a_deleted_session_creates_nothing<S: SessionStore>(h: Harness<S>) {
-    let (old, new) = (id(), id());
+    let old = id();
+    let new = next(&old);
     assert!(!h.store.renew(&old, &new, &changes(&[("a", Some("1"))])).await.unwrap());
     assert_eq!(h.store.load(&new).await.unwrap(), None);
 }
 
 async fn renew_onto_a_taken_id_is_a_collision<S: SessionStore>(h: Harness<S>) {
-    let (old, new) = (id(), id());
+    let old = id();
+    let new = next(&old);
     h.store.create(&old, &record(&[("who", "1")])).await.unwrap();
     h.store.create(&new, &record(&[("who", "2")])).await.unwrap();
     let moved = h.store.renew(&old, &new, &Changes::new()).await;
@@ -152,7 +161,8 @@ async fn renew_onto_a_taken_id_is_a_collision<S: SessionStore>(h: Harness<S>) {
 }
 
 async fn replace_ends_one_session_and_starts_another_in_one_step<S: SessionStore>(h: Harness<S>) {
-    let (old, new) = (id(), id());
+    let old = id();
+    let new = next(&old);
     h.store.create(&old, &record(&[("user", "1")])).await.unwrap();
     h.store.replace(&old, &new, &record(&[("flash", "\"bye\"")])).await.unwrap();
     assert_eq!(h.store.load(&old).await.unwrap(), None);
@@ -160,7 +170,8 @@ async fn replace_ends_one_session_and_starts_another_in_one_step<S: SessionStore
 }
 
 async fn replace_onto_a_taken_id_changes_nothing<S: SessionStore>(h: Harness<S>) {
-    let (old, taken) = (id(), id());
+    let old = id();
+    let taken = next(&old);
     h.store.create(&old, &record(&[("who", "\"old\"")])).await.unwrap();
     h.store.create(&taken, &record(&[("who", "\"taken\"")])).await.unwrap();
     let replaced = h.store.replace(&old, &taken, &record(&[("who", "\"new\"")])).await;
@@ -171,7 +182,8 @@ async fn replace_onto_a_taken_id_changes_nothing<S: SessionStore>(h: Harness<S>)
 
 async fn a_session_emptied_of_its_data_lives_on<S: SessionStore>(h: Harness<S>) {
     // (A Redis hash whose last field goes is deleted; the store must keep the session.)
-    let (empty, id, renewed) = (id(), self::id(), self::id());
+    let (empty, id) = (id(), self::id());
+    let renewed = next(&id);
     h.store.create(&empty, &record(&[])).await.unwrap();
     assert_eq!(fields_of(&h.store, &empty).await, Some(Fields::new()));
     h.store.create(&id, &record(&[("a", "1"), ("b", "2")])).await.unwrap();
@@ -275,11 +287,16 @@ async fn pttl(url: &str, key: &str) -> i64 {
 }
 
 #[rocket::async_test]
-async fn redis_keys_are_the_prefix_and_the_sha256_of_the_id_and_always_expire() {
+async fn redis_keys_are_the_prefix_the_slot_tag_and_the_sha256_of_the_id_and_always_expire() {
     let (h, url) = redis_store();
-    let (id, new) = (id(), self::id());
+    let id = id();
+    let new = next(&id);
     h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
     let key = h.store.key(&id);
+    let tag = format!("{{{:02x}{:02x}}}", id.tag()[0], id.tag()[1]);
+    let prefix = key.strip_suffix(&key[key.len() - 64..]).unwrap();
+    assert!(prefix.ends_with(&tag), "{key}: the prefix, then the slot tag as a hash tag");
+    assert!(key[key.len() - 64..].bytes().all(|b| b.is_ascii_hexdigit()), "{key}");
     let keys = test_redis::keys(&url, &key[..key.len() - 64]).await;
     assert_eq!(keys, vec![key.clone()]);
     assert!(!key.contains(&id.encode()), "the token never appears in Redis");
@@ -288,7 +305,9 @@ async fn redis_keys_are_the_prefix_and_the_sha256_of_the_id_and_always_expire() 
     h.store.update(&id, &changes(&[("b", Some("2"))])).await.unwrap();
     assert!((1..=idle).contains(&pttl(&url, &key).await), "updated with the idle TTL");
     h.store.renew(&id, &new, &Changes::new()).await.unwrap();
-    assert!((1..=idle).contains(&pttl(&url, &h.store.key(&new)).await), "renewed with a TTL");
+    let renewed = h.store.key(&new);
+    assert!((1..=idle).contains(&pttl(&url, &renewed).await), "renewed with a TTL");
+    assert!(renewed.starts_with(prefix), "{renewed}: the same slot as {key}");
 }
 
 #[rocket::async_test]
@@ -319,7 +338,8 @@ async fn a_redis_save_in_the_last_idle_period_stops_the_ttl_at_the_deadline() {
     // the store computes from the creation time the caller loaded: near the deadline that
     // is the time left, not the idle timeout.
     let (h, url) = redis_store();
-    let (id, new) = (id(), self::id());
+    let id = id();
+    let new = next(&id);
     h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
     h.advance(ABSOLUTE - Duration::from_secs(10));
     assert!(h.store.update(&id, &changes(&[("a", Some("2"))])).await.unwrap());
@@ -371,10 +391,10 @@ async fn a_redis_hash_without_a_ttl_is_no_session_and_is_removed() {
         let url = url.clone();
         async move { test_redis::query::<i64>(&url, redis::cmd("EXISTS").arg(key)).await }
     };
-    let renewed = id();
     let operations = ["load", "set", "set and delete", "renew"];
     for operation in operations {
         let id = id();
+        let renewed = next(&id);
         h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
         let key = h.store.key(&id);
         let _: () = test_redis::query(&url, redis::cmd("PERSIST").arg(&key)).await;
@@ -389,8 +409,9 @@ async fn a_redis_hash_without_a_ttl_is_no_session_and_is_removed() {
         };
         assert!(!alive, "{operation}: a hash without a TTL was taken for a session");
         assert_eq!(exists(key).await, 0, "{operation}: the hash without a TTL is still there");
+        let created = exists(h.store.key(&renewed)).await;
+        assert_eq!(created, 0, "{operation}: no session under the next id");
     }
-    assert_eq!(exists(h.store.key(&renewed)).await, 0, "the renewal created its new id");
 }
 
 #[rocket::async_test]
@@ -455,7 +476,9 @@ async fn large_sessions_are_created_updated_and_renewed_whole() {
     // 6000 fields need two, and 9000 set or removed at once (18000 or 9000 values) go past
     // the limit both ways.
     let (h, _) = redis_store();
-    let (id, renewed, again) = (id(), self::id(), self::id());
+    let id = id();
+    let renewed = next(&id);
+    let again = next(&renewed);
     let names: Vec<String> = (0..6000).map(|i| format!("k{i}")).collect();
     let pairs: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
     h.store.create(&id, &record(&pairs)).await.unwrap();
