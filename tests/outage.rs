@@ -133,10 +133,10 @@ async fn a_restart_retires_every_pooled_connection_without_failing_a_command() {
 
     let mut server = RedisServer::start();
     let config = RedisPoolConfig {
-        url: server.url(),
         max_connections: 4,
         connect_timeout: 1,
         response_timeout_ms: 500,
+        ..RedisPoolConfig::single(server.url())
     };
     let pool = RedisPool::new(&config).expect("a pool");
     // Four checkouts at once, before any connection exists: four connections.

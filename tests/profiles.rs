@@ -36,7 +36,7 @@ fn both_profiles_configure_a_bounded_redis_pool() {
             json!({"databases.sessions.max_connections": 8}),
         );
         let pool: RedisPoolConfig = figment.extract_inner("databases.sessions").unwrap();
-        assert_eq!(pool.url, "redis://127.0.0.1:6379/0");
+        assert_eq!(pool.url.as_deref(), Some("redis://127.0.0.1:6379/0"));
         assert_eq!((pool.connect_timeout, pool.response_timeout_ms), (2, 1000));
     }
 }

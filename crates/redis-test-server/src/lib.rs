@@ -12,6 +12,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use redis::aio::MultiplexedConnection;
 
+mod topology;
+
+pub use self::topology::{RedisCluster, SentinelSet, TempDir};
+
 /// A key prefix no other test uses: tests sharing a server keep apart by prefix.
 pub fn unique_prefix(test: &str) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
@@ -47,10 +51,13 @@ fn require_redis_server() {
 pub struct RedisServer {
     port: u16,
     pid: u32,
+    /// The arguments after `redis-server`.
+    args: Vec<String>,
     child: Option<(Child, ChildStdin)>,
 }
 
-fn free_port() -> u16 {
+/// A free loopback port.
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free loopback port");
     listener.local_addr().expect("local address").port()
 }
@@ -58,7 +65,25 @@ fn free_port() -> u16 {
 impl RedisServer {
     /// Starts a server on a free port.
     pub fn start() -> Self {
-        let mut server = Self { port: free_port(), pid: 0, child: None };
+        Self::start_with(&[])
+    }
+
+    /// Starts a server on a free port with `extra` options (`["--replicaof", ...]`).
+    pub fn start_with(extra: &[String]) -> Self {
+        let port = free_port();
+        let mut args: Vec<String> = ["--port", &port.to_string(), "--bind", "127.0.0.1"]
+            .iter()
+            .chain(&["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .chain(&["--loglevel", "warning"])
+            .map(|s| (*s).to_owned())
+            .collect();
+        args.extend(extra.iter().cloned());
+        Self::spawn(port, args)
+    }
+
+    /// Runs `redis-server ARGS...`, which must listen on `port`, and waits until it answers.
+    pub fn spawn(port: u16, args: Vec<String>) -> Self {
+        let mut server = Self { port, pid: 0, args, child: None };
         server.restart();
         server
     }
@@ -66,6 +91,11 @@ impl RedisServer {
     /// The server's URL.
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// The server's port.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// Starts the server again on the same port (after [`RedisServer::stop`]).
@@ -78,10 +108,8 @@ impl RedisServer {
         let script = "exec 3<&0; redis-server \"$@\" & pid=$!; \
                       { read _ <&3; kill $pid 2>/dev/null; } & wait $pid";
         let spawned = Command::new("sh")
-            .args(["-c", script, "sh", "--port"])
-            .arg(self.port.to_string())
-            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .args(["--daemonize", "no", "--loglevel", "warning"])
+            .args(["-c", script, "sh"])
+            .args(&self.args)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .spawn();
@@ -93,11 +121,7 @@ impl RedisServer {
             if let Some((child, _)) = &mut self.child
                 && let Ok(Some(status)) = child.try_wait()
             {
-                panic!(
-                    "redis-server exited ({status}) on port {}: the tests need \
-                     `redis-server` on PATH (apt-get install -y redis-server) or REDIS_URL",
-                    self.port
-                );
+                panic!("redis-server exited ({status}) on port {}", self.port);
             }
             assert!(Instant::now() < deadline, "redis-server did not answer within 10 s");
             std::thread::sleep(Duration::from_millis(20));
@@ -111,6 +135,14 @@ impl RedisServer {
             drop(stdin);
             let _ = child.wait();
         }
+    }
+
+    /// Kills the server at once (SIGKILL: no shutdown, nothing flushed) and waits until
+    /// it has exited, as a crashed machine would go.
+    pub fn kill9(&mut self) {
+        let status = Command::new("kill").args(["-KILL", &self.pid.to_string()]).status();
+        assert!(status.expect("kill").success(), "cannot kill redis-server {}", self.pid);
+        self.stop();
     }
 
     /// Freezes the server (SIGSTOP): it accepts connections but never answers.
@@ -164,6 +196,20 @@ pub fn shared_url() -> String {
         }
     });
     url.clone()
+}
+
+/// The Redis Cluster this test binary shares between its tests (3 masters, 3 replicas,
+/// `cluster-node-timeout` 1000 ms), started on first use. Tests keep apart by key prefix.
+pub fn shared_cluster() -> &'static RedisCluster {
+    static SHARED: OnceLock<RedisCluster> = OnceLock::new();
+    SHARED.get_or_init(|| RedisCluster::start(1000))
+}
+
+/// The Sentinel set this test binary shares between its tests (a primary, a replica, 3
+/// Sentinels with `down-after-milliseconds` 1000), started on first use.
+pub fn shared_sentinels() -> &'static SentinelSet {
+    static SHARED: OnceLock<SentinelSet> = OnceLock::new();
+    SHARED.get_or_init(|| SentinelSet::start(1000))
 }
 
 /// A new async connection to `url`, for assertions.

@@ -10,7 +10,7 @@ use rocket_redis_sessions::store::{
     Changes, Clock, Expiry, Fields, MemoryStore, RedisStore, SessionStore, StoreError,
 };
 
-use rocket_redis_sessions::{RedisPool, RedisPoolConfig, SessionId};
+use rocket_redis_sessions::{RedisMode, RedisPool, RedisPoolConfig, SessionId};
 
 const IDLE: Duration = Duration::from_secs(60);
 const ABSOLUTE: Duration = Duration::from_secs(600);
@@ -42,14 +42,49 @@ fn memory() -> Harness<MemoryStore> {
     Harness { store: MemoryStore::with_clock(expiry(), clock), clock: now }
 }
 
-fn pool(url: &str) -> RedisPool {
+fn pool_with(config: RedisPoolConfig) -> RedisPool {
     let config = RedisPoolConfig {
-        url: url.to_owned(),
         max_connections: 4,
         connect_timeout: 2,
         response_timeout_ms: 2000,
+        ..config
     };
     RedisPool::new(&config).expect("a pool")
+}
+
+fn pool(url: &str) -> RedisPool {
+    pool_with(RedisPoolConfig::single(url))
+}
+
+fn store_on(pool: RedisPool) -> Harness<RedisStore> {
+    let prefix = test_redis::unique_prefix("store");
+    let (now, clock) = clock();
+    Harness { store: RedisStore::with_clock(pool, prefix, expiry(), clock), clock: now }
+}
+
+/// A Redis store on the test binary's shared Redis Cluster.
+fn cluster_store() -> Harness<RedisStore> {
+    let cluster = test_redis::shared_cluster();
+    let config = RedisPoolConfig {
+        mode: RedisMode::Cluster,
+        url: None,
+        urls: cluster.urls(),
+        ..RedisPoolConfig::default()
+    };
+    store_on(pool_with(config))
+}
+
+/// A Redis store on the primary of the test binary's shared Sentinel set.
+fn sentinel_store() -> Harness<RedisStore> {
+    let set = test_redis::shared_sentinels();
+    let config = RedisPoolConfig {
+        mode: RedisMode::Sentinel,
+        url: None,
+        sentinels: set.sentinel_urls(),
+        master_name: Some(set.master_name.clone()),
+        ..RedisPoolConfig::default()
+    };
+    store_on(pool_with(config))
 }
 
 fn redis_store() -> (Harness<RedisStore>, String) {
@@ -240,6 +275,22 @@ macro_rules! conformance {
                 #[rocket::async_test]
                 async fn $test() {
                     super::$test(super::redis_store().0).await;
+                }
+            )*
+        }
+        mod cluster_store {
+            $(
+                #[rocket::async_test]
+                async fn $test() {
+                    super::$test(super::cluster_store()).await;
+                }
+            )*
+        }
+        mod sentinel_store {
+            $(
+                #[rocket::async_test]
+                async fn $test() {
+                    super::$test(super::sentinel_store()).await;
                 }
             )*
         }

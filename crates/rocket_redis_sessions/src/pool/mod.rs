@@ -11,7 +11,7 @@
 //! `connect_timeout`, each command by `response_timeout_ms`, so an unreachable Redis turns
 //! into an error within those bounds instead of a hung request.
 //!
-//! Configuration lives in the usual `[default.databases.NAME]` table:
+//! Configuration lives in the usual `[default.databases.NAME]` table ([`RedisPoolConfig`]):
 //!
 //! ```toml
 //! [default.databases.sessions]
@@ -20,46 +20,38 @@
 //! connect_timeout = 2        # seconds; pool wait and TCP connect. default: 5
 //! response_timeout_ms = 1000 # per command. default: 1000
 //! ```
+//!
+//! The same pool reaches a Redis Cluster (`mode = "cluster"`: one shared cluster
+//! connection, which follows redirections and failovers by itself) or a primary managed by
+//! Sentinel (`mode = "sentinel"`: connections to the primary the Sentinels name, retired
+//! when they name another).
+
+mod config;
+mod sentinel;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Once, RwLock};
 use std::time::Duration;
 
 use deadpool::Runtime;
 use deadpool::managed::{self, Metrics, QueueMode, RecycleError, RecycleResult};
 use redis::aio::{ConnectionLike, MultiplexedConnection};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
 use redis::{
-    AsyncConnectionConfig, Client, Cmd, Pipeline, RedisError, RedisFuture, RedisResult, Value,
+    AsyncConnectionConfig, Client, Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, RedisResult,
+    ServerErrorKind, Value,
 };
 use rocket::figment::Figment;
-use serde::Deserialize;
 
-/// The `[databases.NAME]` keys this pool reads.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct RedisPoolConfig {
-    /// Redis URL, `redis://[user:password@]host:port/db`. This crate builds redis-rs
-    /// without TLS, so a `rediss://` URL is refused at launch; an app that needs TLS turns
-    /// on redis-rs's `tokio-rustls-comp` feature in its own `Cargo.toml` (not tested here).
-    /// _Default:_ none, required.
-    pub url: String,
-    /// Most connections the pool opens. _Default:_ `workers * 4`.
-    pub max_connections: usize,
-    /// Seconds to wait for a free connection, and for a new one to connect.
-    /// _Default:_ `5`.
-    pub connect_timeout: u64,
-    /// Milliseconds to wait for the answer to one command. _Default:_ `1000`.
-    #[serde(default = "default_response_timeout_ms")]
-    pub response_timeout_ms: u64,
-}
-
-fn default_response_timeout_ms() -> u64 {
-    1000
-}
+use self::config::Checked;
+pub use self::config::{RedisMode, RedisPoolConfig};
+use self::sentinel::SentinelTarget;
 
 /// Errors of the pool: a bad configuration at launch, or no connection at request time.
 #[derive(Debug, thiserror::Error)]
 pub enum RedisPoolError {
-    /// The database's table has no `url`, or has no table at all.
+    /// The database's table has no `url` (mode `"single"`), or has no table at all.
     #[error(
         "the Redis pool has no `url`: set one in its `[default.databases.NAME]` table of \
          Rocket.toml (e.g. `url = \"redis://127.0.0.1:6379/0\"`) or in ROCKET_DATABASES"
@@ -68,9 +60,12 @@ pub enum RedisPoolError {
     /// The `[databases.NAME]` table could not be read.
     #[error("invalid Redis pool configuration: {0}")]
     Config(#[from] Box<rocket::figment::Error>),
-    /// The URL is not a Redis URL.
-    #[error("invalid Redis URL: {0}")]
-    Url(#[source] RedisError),
+    /// The table's settings are wrong or contradict each other; the message says which.
+    #[error("invalid Redis pool configuration: {0}")]
+    Invalid(String),
+    /// The cluster or Sentinel client refused its settings.
+    #[error("cannot build the Redis client: {0}")]
+    Client(#[source] RedisError),
     /// deadpool refused the pool settings.
     #[error("cannot build the Redis pool: {0}")]
     Build(#[from] managed::BuildError),
@@ -99,6 +94,10 @@ struct Shared {
     /// two busy worker threads contend for.
     hot: RwLock<Option<(Link, Health)>>,
     round_trips: AtomicU64,
+    mode: RedisMode,
+    /// Starts the Sentinel watcher on the first checkout (inside the runtime).
+    watcher: Once,
+    sentinel_poll: Duration,
 }
 
 impl std::fmt::Debug for RedisPool {
@@ -115,16 +114,39 @@ impl RedisPool {
     /// [`RedisPoolError::Url`] for a URL redis-rs cannot parse, [`RedisPoolError::Build`] for
     /// settings deadpool refuses.
     pub fn new(config: &RedisPoolConfig) -> Result<Self, RedisPoolError> {
-        let client = Client::open(config.url.as_str()).map_err(RedisPoolError::Url)?;
         let connect = Duration::from_secs(config.connect_timeout);
         let response = Duration::from_millis(config.response_timeout_ms);
         let connection = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(connect))
             .set_response_timeout(Some(response));
+        let target = match config.check()? {
+            Checked::Single(info) => {
+                Target::Single(Client::open(info).map_err(RedisPoolError::Client)?)
+            }
+            Checked::Cluster(seeds) => {
+                let client = ClusterClient::builder(seeds)
+                    .connection_timeout(connect)
+                    .response_timeout(response)
+                    .overall_response_timeout(Some(config.request_timeout()))
+                    .build()
+                    .map_err(RedisPoolError::Client)?;
+                Target::Cluster(Box::new(client))
+            }
+            Checked::Sentinel { sentinels, master_name, node } => {
+                let target = SentinelTarget::new(sentinels, master_name, node, connection.clone())
+                    .map_err(RedisPoolError::Client)?;
+                Target::Sentinel(Arc::new(target))
+            }
+        };
         let epoch = Arc::new(AtomicU64::new(0));
-        let manager = Manager { target: Target::Single(client), connection, epoch };
+        // One cluster connection serves every request; it heals itself.
+        let max_size = match config.mode {
+            RedisMode::Cluster => 1,
+            _ => config.max_connections.max(1),
+        };
+        let manager = Manager { target, connection, epoch };
         let inner = managed::Pool::builder(manager)
-            .max_size(config.max_connections.max(1))
+            .max_size(max_size)
             .wait_timeout(Some(connect))
             .create_timeout(Some(connect))
             .recycle_timeout(Some(response))
@@ -134,8 +156,20 @@ impl RedisPool {
             // over every connection the pool ever opened.
             .queue_mode(QueueMode::Lifo)
             .build()?;
-        let shared = Shared { inner, hot: RwLock::new(None), round_trips: AtomicU64::new(0) };
+        let shared = Shared {
+            inner,
+            hot: RwLock::new(None),
+            round_trips: AtomicU64::new(0),
+            mode: config.mode,
+            watcher: Once::new(),
+            sentinel_poll: Duration::from_millis(config.sentinel_poll_ms.max(10)),
+        };
         Ok(Self(Arc::new(shared)))
+    }
+
+    /// How this pool reaches Redis.
+    pub fn mode(&self) -> RedisMode {
+        self.0.mode
     }
 
     /// Round trips to Redis made through this pool so far (a command, or a pipeline of
@@ -151,6 +185,9 @@ impl RedisPool {
     /// [`RedisPoolError::Get`] when no connection is free or can be made within
     /// `connect_timeout`.
     pub async fn get(&self) -> Result<PooledConnection, RedisPoolError> {
+        if self.0.mode == RedisMode::Sentinel {
+            self.start_watcher();
+        }
         if let Ok(hot) = self.0.hot.read()
             && let Some((link, health)) = hot.as_ref()
             && health.is_usable()
@@ -175,6 +212,22 @@ impl RedisPool {
         Ok(self.lend(link, health))
     }
 
+    /// Starts, once, the task that follows the Sentinels' choice of primary.
+    fn start_watcher(&self) {
+        self.0.watcher.call_once(|| {
+            let manager = self.0.inner.manager();
+            if let Target::Sentinel(target) = &manager.target {
+                let watch = sentinel::watch(
+                    target.clone(),
+                    manager.epoch.clone(),
+                    Arc::downgrade(&self.0),
+                    self.0.sentinel_poll,
+                );
+                rocket::tokio::spawn(watch);
+            }
+        });
+    }
+
     fn lend(&self, link: Link, health: Health) -> PooledConnection {
         PooledConnection { link, health, pool: self.clone() }
     }
@@ -191,7 +244,8 @@ impl rocket_db_pools::Pool for RedisPool {
     type Error = RedisPoolError;
 
     async fn init(figment: &Figment) -> Result<Self, Self::Error> {
-        if figment.find_value("url").is_err() {
+        let single = figment.extract_inner::<RedisMode>("mode").unwrap_or_default();
+        if single == RedisMode::Single && figment.find_value("url").is_err() {
             return Err(RedisPoolError::MissingUrl);
         }
         let config: RedisPoolConfig = figment.extract().map_err(Box::new)?;
@@ -207,11 +261,14 @@ impl rocket_db_pools::Pool for RedisPool {
     }
 }
 
-/// Where connections go. One variant per deployment shape: Cluster and Sentinel add
-/// their own (with their clients from redis-rs) without changing the pool's users.
+/// Where connections go, one variant per deployment shape.
 enum Target {
     /// One Redis server.
     Single(Client),
+    /// A Redis Cluster (boxed: its client is large, and made once).
+    Cluster(Box<ClusterClient>),
+    /// The primary the Sentinels name.
+    Sentinel(Arc<SentinelTarget>),
 }
 
 /// Creates connections; recycles them without a round trip.
@@ -228,7 +285,10 @@ pub struct Manager {
 /// the same multiplexed connection.
 #[derive(Clone)]
 enum Link {
+    /// To one server (single, or the Sentinels' primary).
     Single(MultiplexedConnection),
+    /// A handle on the cluster connection's task, which keeps a connection per node.
+    Cluster(ClusterConnection),
 }
 
 /// What the pool keeps of one connection.
@@ -245,6 +305,8 @@ struct Health {
     /// The pool's epoch when the connection was made.
     epoch: u64,
     pool_epoch: Arc<AtomicU64>,
+    /// The Sentinels' primary, to forget when the connection turns out not to be one.
+    sentinel: Option<Arc<SentinelTarget>>,
 }
 
 impl Health {
@@ -261,15 +323,25 @@ impl managed::Manager for Manager {
     type Error = RedisError;
 
     async fn create(&self) -> Result<Connection, RedisError> {
-        let link = match &self.target {
-            Target::Single(client) => Link::Single(
-                client.get_multiplexed_async_connection_with_config(&self.connection).await?,
-            ),
+        // Read before connecting: a failover noticed meanwhile retires this one too.
+        let epoch = self.epoch.load(Ordering::Acquire);
+        let (link, sentinel) = match &self.target {
+            Target::Single(client) => {
+                let conn =
+                    client.get_multiplexed_async_connection_with_config(&self.connection).await?;
+                (Link::Single(conn), None)
+            }
+            Target::Cluster(client) => (Link::Cluster(client.get_async_connection().await?), None),
+            Target::Sentinel(target) => {
+                let conn = target.connect(&self.connection).await?;
+                (Link::Single(conn), Some(target.clone()))
+            }
         };
         let health = Health {
             broken: Arc::new(AtomicBool::new(false)),
-            epoch: self.epoch.load(Ordering::Acquire),
+            epoch,
             pool_epoch: self.epoch.clone(),
+            sentinel,
         };
         Ok(Connection { link, health })
     }
@@ -305,14 +377,54 @@ impl PooledConnection {
     fn note<T>(&mut self, result: &Result<T, RedisError>) {
         self.pool.0.round_trips.fetch_add(1, Ordering::Relaxed);
         let Err(e) = result else { return };
+        if let Link::Cluster(_) = self.link {
+            // The cluster connection reconnects, follows redirections and retries by
+            // itself: a new one would only throw that state away. It is replaced only
+            // when its task is gone (it then fails every command this way).
+            if e.is_io_error() && e.to_string().contains("redis_cluster: Unable to") {
+                self.health.broken.store(true, Ordering::Release);
+            }
+            return;
+        }
         // After an I/O error the socket is gone; after a timeout the server may be hung.
         // Either way the next checkout makes a new connection.
         if e.is_timeout() || e.is_io_error() || e.is_unrecoverable_error() {
             self.health.broken.store(true, Ordering::Release);
         }
-        // A dropped connection usually means every other one is dropped too.
-        if is_dropped(e) {
-            self.health.pool_epoch.fetch_max(self.health.epoch + 1, Ordering::AcqRel);
+        let not_primary = matches!(
+            e.kind(),
+            ErrorKind::Server(ServerErrorKind::ReadOnly | ServerErrorKind::MasterDown)
+        );
+        // A dropped connection usually means every other one is dropped too; a server that
+        // is no longer primary (under Sentinel) means every connection is to the wrong one.
+        if is_dropped(e) || (not_primary && self.health.sentinel.is_some()) {
+            self.retire_all();
+        }
+    }
+
+    /// Under Sentinel, a reply saying the server is no longer the primary (`READONLY`), or
+    /// cannot take writes without replicas (`NOREPLICAS`, an isolated old primary), or has
+    /// lost its primary (`MASTERDOWN`): every connection to it is retired and the next
+    /// asks the Sentinels again. The reply still goes to the caller (as a failed request).
+    fn note_replies(&mut self, replies: &[Value]) {
+        if self.health.sentinel.is_none() {
+            return;
+        }
+        let not_primary = replies.iter().any(|reply| match reply {
+            Value::ServerError(e) => matches!(e.code(), "READONLY" | "NOREPLICAS" | "MASTERDOWN"),
+            _ => false,
+        });
+        if not_primary {
+            self.health.broken.store(true, Ordering::Release);
+            self.retire_all();
+        }
+    }
+
+    /// Retires every connection made so far: the next checkout makes a new one.
+    fn retire_all(&self) {
+        self.health.pool_epoch.fetch_max(self.health.epoch + 1, Ordering::AcqRel);
+        if let Some(sentinel) = &self.health.sentinel {
+            sentinel.forget();
         }
     }
 
@@ -330,8 +442,12 @@ impl PooledConnection {
     async fn send_one(&mut self, cmd: &Cmd) -> RedisResult<Value> {
         let result = match &mut self.link {
             Link::Single(conn) => conn.send_packed_command(cmd).await,
+            Link::Cluster(conn) => conn.req_packed_command(cmd).await,
         };
         self.note(&result);
+        if let Ok(reply) = &result {
+            self.note_replies(std::slice::from_ref(reply));
+        }
         result
     }
 
@@ -343,9 +459,19 @@ impl PooledConnection {
     ) -> RedisResult<Vec<Value>> {
         let result = match &mut self.link {
             Link::Single(conn) => conn.send_packed_commands(cmd, offset, count).await,
+            Link::Cluster(conn) => conn.req_packed_commands(cmd, offset, count).await,
         };
         self.note(&result);
+        if let Ok(replies) = &result {
+            self.note_replies(replies);
+        }
         result
+    }
+
+    /// Whether a command that failed with `e` goes once more on a fresh connection: when
+    /// the connection was dropped, except on a cluster, whose connection retried already.
+    fn may_resend(&self, e: &RedisError) -> bool {
+        is_dropped(e) && !matches!(self.link, Link::Cluster(_))
     }
 
     /// Sends `cmd` and returns Redis's reply as it came (an error reply is a
@@ -354,7 +480,7 @@ impl PooledConnection {
     /// future per command.
     pub async fn send_command(&mut self, cmd: &Cmd) -> RedisResult<Value> {
         match self.send_one(cmd).await {
-            Err(e) if is_dropped(&e) && self.reconnect().await => self.send_one(cmd).await,
+            Err(e) if self.may_resend(&e) && self.reconnect().await => self.send_one(cmd).await,
             result => result,
         }
     }
@@ -372,7 +498,7 @@ impl PooledConnection {
         count: usize,
     ) -> RedisResult<Vec<Value>> {
         match self.send_many(pipe, offset, count).await {
-            Err(e) if is_dropped(&e) && self.reconnect().await => {
+            Err(e) if self.may_resend(&e) && self.reconnect().await => {
                 self.send_many(pipe, offset, count).await
             }
             result => result,
@@ -397,6 +523,7 @@ impl ConnectionLike for PooledConnection {
     fn get_db(&self) -> i64 {
         match &self.link {
             Link::Single(conn) => conn.get_db(),
+            Link::Cluster(conn) => conn.get_db(),
         }
     }
 }
@@ -408,5 +535,4 @@ pub fn is_dropped(e: &RedisError) -> bool {
 }
 
 #[cfg(test)]
-#[path = "pool_tests.rs"]
 mod tests;
