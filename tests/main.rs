@@ -9,6 +9,7 @@ mod common;
 
 mod binary;
 mod browser;
+mod failover;
 mod http_sessions;
 mod oauth;
 mod outage;

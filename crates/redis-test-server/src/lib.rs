@@ -14,7 +14,7 @@ use redis::aio::MultiplexedConnection;
 
 mod topology;
 
-pub use self::topology::{RedisCluster, SentinelSet, TempDir};
+pub use self::topology::{RedisCluster, SentinelSet, TempDir, on_port};
 
 /// A key prefix no other test uses: tests sharing a server keep apart by prefix.
 pub fn unique_prefix(test: &str) -> String {

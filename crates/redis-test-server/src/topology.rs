@@ -36,16 +36,34 @@ impl Drop for TempDir {
 }
 
 /// Runs `cmd` on the server at `port`, on a connection of its own.
-pub fn run<T: FromRedisValue>(port: u16, cmd: &redis::Cmd) -> redis::RedisResult<T> {
+pub fn on_port<T: FromRedisValue>(port: u16, cmd: &redis::Cmd) -> redis::RedisResult<T> {
     let client = redis::Client::open(format!("redis://127.0.0.1:{port}/"))?;
     let mut conn = client.get_connection_with_timeout(Duration::from_secs(2))?;
     conn.set_read_timeout(Some(Duration::from_secs(5)))?;
     cmd.query(&mut conn)
 }
 
+/// Writes a marker key named after `key`'s hash tag (so on a cluster it lands on `key`'s
+/// master) on the server at `port`, then waits (`WAIT 1`) until a replica has everything
+/// up to that write, so everything written before it too. (`WAIT` on a connection that
+/// wrote nothing would return at once: it waits for that connection's own writes.)
+fn replicate_through(port: u16, key: &str) {
+    let tag = match (key.find('{'), key.find('}')) {
+        (Some(open), Some(close)) if open < close => &key[open..=close],
+        _ => key,
+    };
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
+    let mut conn = client.get_connection_with_timeout(Duration::from_secs(2)).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let marker = format!("{tag}:replicated");
+    let () = redis::cmd("SET").arg(&marker).arg(1).arg("PX").arg(60_000).query(&mut conn).unwrap();
+    let replicas: i64 = redis::cmd("WAIT").arg(1).arg(5000).query(&mut conn).unwrap();
+    assert_eq!(replicas, 1, "no replica of :{port} confirmed within 5 s");
+}
+
 /// The value of `field` in `INFO section` of the server at `port`.
 fn info(port: u16, section: &str, field: &str) -> Option<String> {
-    let text: String = run(port, redis::cmd("INFO").arg(section)).ok()?;
+    let text: String = on_port(port, redis::cmd("INFO").arg(section)).ok()?;
     text.lines().find_map(|line| line.strip_prefix(&format!("{field}:")).map(str::to_owned))
 }
 
@@ -97,16 +115,16 @@ impl RedisCluster {
             .collect();
         let ports: Vec<u16> = nodes.iter().map(RedisServer::port).collect();
         let ids: Vec<String> =
-            ports.iter().map(|&p| run(p, redis::cmd("CLUSTER").arg("MYID")).unwrap()).collect();
+            ports.iter().map(|&p| on_port(p, redis::cmd("CLUSTER").arg("MYID")).unwrap()).collect();
         const RANGES: [(u16, u16); 3] = [(0, 5460), (5461, 10922), (10923, 16383)];
         for (port, (from, to)) in ports.iter().zip(RANGES) {
             let add = redis::cmd("CLUSTER").arg("ADDSLOTSRANGE").arg(from).arg(to).to_owned();
-            let () = run(*port, &add).unwrap();
+            let () = on_port(*port, &add).unwrap();
         }
         for (port, bus) in ports[1..].iter().zip(&bus_ports[1..]) {
             let meet =
                 redis::cmd("CLUSTER").arg("MEET").arg("127.0.0.1").arg(*port).arg(*bus).to_owned();
-            let () = run(ports[0], &meet).unwrap();
+            let () = on_port(ports[0], &meet).unwrap();
         }
         let known = |p: u16| info_cluster(p, "cluster_known_nodes").as_deref() == Some("6");
         wait_until("every node knows the five others", Duration::from_secs(20), || {
@@ -114,7 +132,7 @@ impl RedisCluster {
         });
         for (replica, master) in ports[3..].iter().zip(&ids[..3]) {
             let replicate = redis::cmd("CLUSTER").arg("REPLICATE").arg(master).to_owned();
-            let () = run(*replica, &replicate).unwrap();
+            let () = on_port(*replica, &replicate).unwrap();
         }
         let cluster = Self { nodes: nodes.into_iter().map(Some).collect(), _dir: dir };
         cluster.wait_healthy(Duration::from_secs(30));
@@ -148,8 +166,8 @@ impl RedisCluster {
     /// The index of the node that is master of `key`'s slot now.
     pub fn master_of(&self, key: &str) -> usize {
         let port = self.live_ports()[0];
-        let slot: i64 = run(port, redis::cmd("CLUSTER").arg("KEYSLOT").arg(key)).unwrap();
-        let slots: Value = run(port, redis::cmd("CLUSTER").arg("SLOTS")).unwrap();
+        let slot: i64 = on_port(port, redis::cmd("CLUSTER").arg("KEYSLOT").arg(key)).unwrap();
+        let slots: Value = on_port(port, redis::cmd("CLUSTER").arg("SLOTS")).unwrap();
         let Value::Array(ranges) = slots else { panic!("CLUSTER SLOTS: {slots:?}") };
         for range in ranges {
             let Value::Array(fields) = range else { continue };
@@ -174,9 +192,7 @@ impl RedisCluster {
     /// Waits until the master of `key`'s slot has given everything it holds to a replica
     /// (`WAIT 1`), so that its writes survive its loss.
     pub fn replicate(&self, key: &str) {
-        let port = self.nodes[self.master_of(key)].as_ref().unwrap().port();
-        let replicas: i64 = run(port, redis::cmd("WAIT").arg(1).arg(5000)).unwrap();
-        assert_eq!(replicas, 1, "the replica of :{port} did not confirm");
+        replicate_through(self.nodes[self.master_of(key)].as_ref().unwrap().port(), key);
     }
 
     /// Kills node `index` at once (SIGKILL).
@@ -187,7 +203,7 @@ impl RedisCluster {
 }
 
 fn info_cluster(port: u16, field: &str) -> Option<String> {
-    let text: String = run(port, redis::cmd("CLUSTER").arg("INFO")).ok()?;
+    let text: String = on_port(port, redis::cmd("CLUSTER").arg("INFO")).ok()?;
     text.lines().find_map(|line| line.strip_prefix(&format!("{field}:")).map(str::to_owned))
 }
 
@@ -259,7 +275,7 @@ impl SentinelSet {
         wait_until("the Sentinels see each other and the replica", timeout, || {
             self.sentinels.iter().all(|s| {
                 let master = redis::cmd("SENTINEL").arg("MASTER").arg(&self.master_name).to_owned();
-                let Ok(fields) = run::<Vec<String>>(s.port(), &master) else { return false };
+                let Ok(fields) = on_port::<Vec<String>>(s.port(), &master) else { return false };
                 let get =
                     |name: &str| fields.chunks(2).find(|kv| kv[0] == name).map(|kv| kv[1].clone());
                 get("flags").as_deref() == Some("master")
@@ -282,14 +298,13 @@ impl SentinelSet {
     fn named_by(&self, sentinel: &RedisServer) -> Option<u16> {
         let ask =
             redis::cmd("SENTINEL").arg("GET-MASTER-ADDR-BY-NAME").arg(&self.master_name).to_owned();
-        let (_, port): (String, u16) = run(sentinel.port(), &ask).ok()?;
+        let (_, port): (String, u16) = on_port(sentinel.port(), &ask).ok()?;
         Some(port)
     }
 
     /// Waits until the primary has given everything it holds to the replica (`WAIT 1`).
     pub fn replicate(&self) {
-        let replicas: i64 = run(self.primary_port(), redis::cmd("WAIT").arg(1).arg(5000)).unwrap();
-        assert_eq!(replicas, 1, "the replica did not confirm");
+        replicate_through(self.primary_port(), "test");
     }
 
     /// Kills the primary at once (SIGKILL); returns its port.
@@ -307,7 +322,7 @@ impl SentinelSet {
     /// Asks a Sentinel for a failover now, the primary being healthy (`SENTINEL FAILOVER`).
     pub fn force_failover(&self) {
         let failover = redis::cmd("SENTINEL").arg("FAILOVER").arg(&self.master_name).to_owned();
-        let () = run(self.sentinels[0].port(), &failover).unwrap();
+        let () = on_port(self.sentinels[0].port(), &failover).unwrap();
     }
 
     /// Waits until every Sentinel names another primary than `old` and that one answers

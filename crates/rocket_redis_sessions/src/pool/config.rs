@@ -47,7 +47,8 @@ pub struct RedisPoolConfig {
     /// `"single"`, `"cluster"` or `"sentinel"`. _Default:_ `"single"`.
     #[serde(default)]
     pub mode: RedisMode,
-    /// Single: the server, `redis://[user:password@]host:port/db`. Sentinel (optional):
+    /// Single: the server, `redis://[user:password@]host:port/db` (not used by a cluster,
+    /// so a table can switch to one over it). Sentinel (optional):
     /// the user, password and database for the primary, whose host and port the
     /// Sentinels give (`redis://:password@primary/0`; its host is not used). This crate
     /// builds redis-rs without TLS, so a `rediss://` URL is refused at launch; an app that
@@ -144,37 +145,23 @@ impl RedisPoolConfig {
         Duration::from_millis(self.request_timeout_ms.unwrap_or(self.response_timeout_ms))
     }
 
-    /// Checks the table for `mode`: each mode's keys present and well-formed, no key of
-    /// another mode (a typo would otherwise be silently ignored).
+    /// Checks the keys `mode` uses: present and well-formed. Keys of the other modes are
+    /// ignored, so that a profile or `ROCKET_DATABASES` can switch modes over a table
+    /// that holds another mode's keys (a `url` under a cluster's `urls`, say).
     pub(super) fn check(&self) -> Result<Checked, RedisPoolError> {
-        let mode = self.mode.name();
-        let stray = |key: &str, set: bool| match set {
-            true => Err(invalid(format!("`{key}` is not used with mode = \"{mode}\""))),
-            false => Ok(()),
-        };
         if self.response_timeout_ms == 0 || self.request_timeout_ms == Some(0) {
             return Err(invalid("response_timeout_ms and request_timeout_ms must be > 0"));
         }
         match self.mode {
             RedisMode::Single => {
-                stray("urls", !self.urls.is_empty())?;
-                stray("sentinels", !self.sentinels.is_empty())?;
-                stray("master_name", self.master_name.is_some())?;
-                stray("request_timeout_ms", self.request_timeout_ms.is_some())?;
                 let url = self.url.as_deref().ok_or(RedisPoolError::MissingUrl)?;
                 Ok(Checked::Single(parse(url, "`url`")?))
             }
             RedisMode::Cluster => {
-                if self.url.is_some() {
-                    return Err(invalid(
-                        "mode = \"cluster\" takes its seed nodes in `urls` (a list), not `url`",
-                    ));
-                }
-                stray("sentinels", !self.sentinels.is_empty())?;
-                stray("master_name", self.master_name.is_some())?;
                 if self.urls.is_empty() {
                     return Err(invalid(
-                        "mode = \"cluster\" needs `urls`, the seed nodes: \
+                        "mode = \"cluster\" needs `urls`, the seed nodes, in a list (its \
+                         `url` is not used): \
                          urls = [\"redis://10.0.0.1:7000\", \"redis://10.0.0.2:7000\"]",
                     ));
                 }
@@ -195,8 +182,6 @@ impl RedisPoolConfig {
                 Ok(Checked::Cluster(seeds))
             }
             RedisMode::Sentinel => {
-                stray("urls", !self.urls.is_empty())?;
-                stray("request_timeout_ms", self.request_timeout_ms.is_some())?;
                 if self.sentinels.is_empty() {
                     return Err(invalid(
                         "mode = \"sentinel\" needs `sentinels`: \
