@@ -11,6 +11,7 @@ mod binary;
 mod browser;
 mod failover;
 mod http_sessions;
+mod instances;
 mod oauth;
 mod outage;
 mod pages;
