@@ -23,10 +23,14 @@ struct Browser {
 
 impl Browser {
     async fn open(test: &str) -> Self {
-        let redis_url = common::redis::shared_url();
+        Self::open_on(test, common::redis::shared_url(), json!({})).await
+    }
+
+    /// The app on `redis_url`, configured further by `overrides`.
+    async fn open_on(test: &str, redis_url: String, overrides: Value) -> Self {
         let prefix = common::unique_prefix(test);
-        let overrides = json!({ "provider.key_prefix": format!("{prefix}provider:") });
-        let app = Launched::start(&redis_url, &prefix, overrides).await;
+        let provider = json!({ "provider.key_prefix": format!("{prefix}provider:") });
+        let app = Launched::start(&redis_url, &prefix, common::merged(provider, overrides)).await;
         let jar = Arc::new(Jar::default());
         let http = reqwest::Client::builder()
             .cookie_provider(jar.clone())
@@ -238,6 +242,26 @@ async fn a_callback_where_no_sign_in_waits_says_why_on_the_oauth_page() {
     assert!(page.contains("your browser sent no session with it"), "{page}");
     assert!(page.contains("localhost and 127.0.0.1 keep separate cookies"), "{page}");
     assert_eq!(b.signed_in_as().await, None);
+}
+
+/// On a Redis Cluster: the sign-in's session writes, the id rotation at sign-in, and the
+/// provider's code and token (on other slots) all work.
+#[rocket::async_test]
+async fn the_round_trip_works_on_a_redis_cluster() {
+    let cluster = rocket::tokio::task::spawn_blocking(common::redis::shared_cluster).await.unwrap();
+    let overrides = json!({
+        "databases.sessions.mode": "cluster",
+        "databases.sessions.urls": cluster.urls(),
+    });
+    let b = Browser::open_on("on-cluster", "redis://unused".into(), overrides).await;
+    let before = b.cookie();
+    let authorize = b.start(Some("/counter")).await;
+    let back = b.consent(&authorize, "approve", "Ada").await;
+    let res = b.get(&back).await;
+    assert_eq!((res.status(), location(&res)), (StatusCode::SEE_OTHER, "/counter".to_owned()));
+    assert_eq!(b.signed_in_as().await.as_deref(), Some("Ada"));
+    assert_ne!(b.cookie(), before, "rotated at sign-in");
+    assert!(b.refusal(&back).await.contains("already used once"), "a replay is refused");
 }
 
 #[rocket::async_test]

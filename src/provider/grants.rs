@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use rocket_redis_sessions::redis::{self, Cmd, FromRedisValue, Pipeline, RedisError};
+use rocket_redis_sessions::redis::{self, Cmd, FromRedisValue, RedisError};
 use serde::{Deserialize, Serialize};
 
 use super::{ProviderConfig, ProviderError};
@@ -123,6 +123,11 @@ impl Grants {
     /// Stores `grant` under a new access token and returns the token. It also notes, for as
     /// long as the code could have lived, which token `code` was exchanged for, so that a
     /// replay of the code revokes it (RFC 6749 §4.1.2).
+    ///
+    /// Two writes, in this order, each on one key (the two keys may live on different
+    /// nodes of a Redis Cluster, so they are not one transaction): the note first, then
+    /// the token. A failure between them leaves a note naming no token, which revokes
+    /// nothing; never a token a replay could not revoke.
     pub(super) async fn issue_token(
         &self,
         code: &str,
@@ -134,18 +139,17 @@ impl Grants {
         let used = self.key("used", code);
         let stored = match &self.backend {
             Backend::Redis(pool) => {
-                let mut pipe = redis::pipe();
-                pipe.atomic().cmd("SET").arg(&key).arg(json).arg("NX");
-                pipe.arg("PX").arg(millis(self.token_ttl));
-                pipe.cmd("SET").arg(&used).arg(sha256_hex(token.as_bytes()));
-                pipe.arg("PX").arg(millis(self.code_ttl)).ignore();
-                let (set,): (Option<String>,) = query_pipe(pool, &pipe).await?;
-                set.is_some()
+                let mut note = redis::cmd("SET");
+                note.arg(&used).arg(sha256_hex(token.as_bytes()));
+                note.arg("PX").arg(millis(self.code_ttl));
+                query::<()>(pool, &note).await?;
+                let mut set = redis::cmd("SET");
+                set.arg(&key).arg(json).arg("NX").arg("PX").arg(millis(self.token_ttl));
+                query::<Option<String>>(pool, &set).await?.is_some()
             }
             Backend::Memory(map) => {
-                let stored = insert_new(map, key, json, self.token_ttl);
                 insert_new(map, used, sha256_hex(token.as_bytes()), self.code_ttl);
-                stored
+                insert_new(map, key, json, self.token_ttl)
             }
         };
         stored.then_some(token).ok_or(ProviderError::Collision)
@@ -187,15 +191,6 @@ impl Grants {
 async fn query<T: FromRedisValue>(pool: &RedisPool, cmd: &Cmd) -> Result<T, ProviderError> {
     let mut conn = pool.get().await?;
     let result: Result<T, RedisError> = cmd.query_async(&mut conn).await;
-    Ok(result?)
-}
-
-async fn query_pipe<T: FromRedisValue>(
-    pool: &RedisPool,
-    pipe: &Pipeline,
-) -> Result<T, ProviderError> {
-    let mut conn = pool.get().await?;
-    let result: Result<T, RedisError> = pipe.query_async(&mut conn).await;
     Ok(result?)
 }
 

@@ -45,6 +45,17 @@ pub fn with(mut figment: Figment, values: Value) -> Figment {
     figment
 }
 
+/// The JSON objects `a` and `b` as one, `b`'s keys winning.
+pub fn merged(a: Value, b: Value) -> Value {
+    match (a, b) {
+        (Value::Object(mut a), Value::Object(b)) => {
+            a.extend(b);
+            Value::Object(a)
+        }
+        (a, _) => a,
+    }
+}
+
 /// The demo app on `redis_url` with keys under `prefix`.
 pub fn app(redis_url: &str, prefix: &str) -> Rocket<Build> {
     rocket_redis_sessions_demo::rocket_from(figment(redis_url, prefix, json!({})))
