@@ -15,7 +15,7 @@ use rocket_redis_sessions::SessionId;
 use rocket_redis_sessions::redis;
 use serde_json::{Value, json};
 
-use common::redis::{RedisCluster, SentinelSet};
+use common::redis::{RedisCluster, RedisServer, SentinelSet};
 
 /// Most a failover may take before the test fails.
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -276,4 +276,92 @@ async fn lenient_count(client: &Client, visitor: &mut Visitor) -> Option<u64> {
         Status::ServiceUnavailable => None,
         other => panic!("a session request answered {other} during a failover"),
     }
+}
+
+/// `min_replicas_ack = 1`: a write counts as saved only once a replica has it. With the
+/// replica frozen, writes answer 503 (after the bounded wait) while reads still work; once
+/// it answers again, so do writes.
+#[rocket::async_test]
+async fn with_min_replicas_ack_a_write_no_replica_confirms_is_a_503() {
+    let primary = RedisServer::start();
+    let replica = RedisServer::start_with(&[
+        "--replicaof".into(),
+        "127.0.0.1".into(),
+        primary.port().to_string(),
+    ]);
+    let synced = || {
+        let info: String =
+            common::redis::on_port(replica.port(), redis::cmd("INFO").arg("replication")).unwrap();
+        info.contains("master_link_status:up")
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !synced() {
+        assert!(Instant::now() < deadline, "the replica did not sync");
+        rocket::tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let overrides = json!({
+        "databases.sessions.url": primary.url(),
+        "databases.sessions.min_replicas_ack": 1,
+        "databases.sessions.replica_ack_timeout_ms": 200,
+    });
+    let (client, _) = app(overrides, "min-replicas").await;
+    let mut visitors = visitors(&client).await;
+    let visitor = &mut visitors[0];
+    assert_eq!(count(&client, visitor).await, Some(2), "confirmed by the replica");
+
+    replica.freeze(true);
+    let started = Instant::now();
+    assert_eq!(count(&client, visitor).await, None, "no replica confirms: 503");
+    let waited = started.elapsed();
+    println!("a write no replica confirmed answered 503 after {} ms", waited.as_millis());
+    assert!(waited >= Duration::from_millis(200), "it waited the bounded time");
+    let cookie = Cookie::new("session", visitor.cookie.clone());
+    let read = client.get("/api/session").cookie(cookie).dispatch().await;
+    assert_eq!(read.status(), Status::Ok, "reads need no replica");
+
+    replica.freeze(false);
+    assert!(count(&client, visitor).await.is_some(), "confirmed again");
+}
+
+/// A forced failover with `min_replicas_ack = 1`: the old primary, cut from its replica by
+/// the promotion, cannot get its writes confirmed, so none of the writes it takes in the
+/// window before the app follows is acknowledged, and no acknowledged write is lost.
+#[rocket::async_test]
+async fn with_min_replicas_ack_a_forced_failover_loses_no_acknowledged_write() {
+    let set = rocket::tokio::task::spawn_blocking(|| SentinelSet::start(1000)).await.unwrap();
+    let set = std::sync::Arc::new(set);
+    let mut overrides = sentinel_overrides(&set);
+    overrides["databases.sessions.min_replicas_ack"] = json!(1);
+    overrides["databases.sessions.replica_ack_timeout_ms"] = json!(200);
+    let (client, _) = app(overrides, "sentinel-forced-acked").await;
+    let mut visitors = visitors(&client).await;
+
+    let old = set.primary_port();
+    let start = Instant::now();
+    set.force_failover();
+    let waiting = {
+        let set = set.clone();
+        rocket::tokio::task::spawn_blocking(move || set.wait_new_primary(old, DEADLINE))
+    };
+    let mut seen = Seen::default();
+    while !waiting.is_finished() {
+        for visitor in visitors.iter_mut() {
+            // Strict: every 200 must keep every increment acknowledged before it.
+            match count(&client, visitor).await {
+                Some(_) => seen.answered_200 += 1,
+                None => {
+                    seen.answered_503 += 1;
+                    seen.first_503.get_or_insert(start.elapsed());
+                    seen.last_503 = Some(start.elapsed());
+                }
+            }
+        }
+    }
+    waiting.await.unwrap();
+    let (more, recovered) = ride_out(&client, &mut visitors, start).await;
+    seen.answered_200 += more.answered_200;
+    seen.answered_503 += more.answered_503;
+    seen.last_503 = more.last_503.or(seen.last_503);
+    seen.report("forced Sentinel failover, min_replicas_ack = 1", recovered);
+    all_served(&client, &mut visitors).await;
 }

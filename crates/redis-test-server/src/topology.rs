@@ -136,6 +136,13 @@ impl RedisCluster {
         }
         let cluster = Self { nodes: nodes.into_iter().map(Some).collect(), _dir: dir };
         cluster.wait_healthy(Duration::from_secs(30));
+        // After a diskless sync a master streams writes only once its replica has
+        // acknowledged the snapshot (it does every second): until then `WAIT` would time
+        // out. One confirmed write per master ends that wait. (`{b}`, `{c}` and `{a}` hash
+        // into the three ranges above.)
+        for (port, tag) in ports.iter().zip(["{b}", "{c}", "{a}"]) {
+            replicate_through(*port, tag);
+        }
         cluster
     }
 
@@ -263,6 +270,9 @@ impl SentinelSet {
                 RedisServer::spawn(port, vec![path.display().to_string(), "--sentinel".into()])
             })
             .collect();
+        // As for a cluster: after a diskless sync the primary streams to its replica once
+        // the replica has acknowledged the snapshot; a confirmed write waits for that.
+        replicate_through(primary.port(), "ready");
         let set =
             Self { master_name, servers: vec![Some(primary), Some(replica)], sentinels, _dir: dir };
         set.wait_ready(Duration::from_secs(30));

@@ -90,5 +90,5 @@ pub use self::fairing::{ErrorPage, SessionFairing};
 pub use self::guard::Session;
 pub use self::id::{SessionId, SlotTag};
 pub use self::layer::SessionLayer;
-pub use self::pool::{RedisMode, RedisPool, RedisPoolConfig, RedisPoolError};
+pub use self::pool::{Durability, RedisMode, RedisPool, RedisPoolConfig, RedisPoolError};
 pub use self::state::SessionStatus;

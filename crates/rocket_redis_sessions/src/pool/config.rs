@@ -86,6 +86,22 @@ pub struct RedisPoolConfig {
     /// _Default:_ `500`.
     #[serde(default = "default_sentinel_poll_ms")]
     pub sentinel_poll_ms: u64,
+    /// Replicas that must have a session write before it counts as saved (every mode).
+    /// Redis replicates asynchronously, so a failover can drop the last writes a primary
+    /// acknowledged: a sign-out or an id rotation lost that way revives the old id. With
+    /// `1` or more, each write carries `WAIT` in the same round trip and is reported as
+    /// saved only once that many replicas confirm it; otherwise the request answers 503
+    /// (the write may still be on the primary, but was not promised). `0`: no wait.
+    /// _Default:_ `0`.
+    #[serde(default)]
+    pub min_replicas_ack: u32,
+    /// Milliseconds a write waits for `min_replicas_ack` replicas. _Default:_ `250`.
+    #[serde(default = "default_replica_ack_timeout_ms")]
+    pub replica_ack_timeout_ms: u64,
+}
+
+fn default_replica_ack_timeout_ms() -> u64 {
+    250
 }
 
 fn default_response_timeout_ms() -> u64 {
@@ -110,6 +126,8 @@ impl Default for RedisPoolConfig {
             response_timeout_ms: default_response_timeout_ms(),
             request_timeout_ms: None,
             sentinel_poll_ms: default_sentinel_poll_ms(),
+            min_replicas_ack: 0,
+            replica_ack_timeout_ms: default_replica_ack_timeout_ms(),
         }
     }
 }
@@ -151,6 +169,18 @@ impl RedisPoolConfig {
     pub(super) fn check(&self) -> Result<Checked, RedisPoolError> {
         if self.response_timeout_ms == 0 || self.request_timeout_ms == Some(0) {
             return Err(invalid("response_timeout_ms and request_timeout_ms must be > 0"));
+        }
+        if self.min_replicas_ack > 0 && self.replica_ack_timeout_ms == 0 {
+            // WAIT with 0 waits forever.
+            return Err(invalid("replica_ack_timeout_ms must be > 0 with min_replicas_ack"));
+        }
+        if self.min_replicas_ack > 0
+            && self.replica_ack_timeout_ms >= self.request_timeout().as_millis() as u64
+        {
+            return Err(invalid(
+                "replica_ack_timeout_ms must be less than response_timeout_ms (and \
+                 request_timeout_ms): the wait happens inside one reply",
+            ));
         }
         match self.mode {
             RedisMode::Single => {

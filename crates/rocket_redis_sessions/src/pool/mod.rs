@@ -95,6 +95,8 @@ struct Shared {
     hot: RwLock<Option<(Link, Health)>>,
     round_trips: AtomicU64,
     mode: RedisMode,
+    /// `min_replicas_ack` and `replica_ack_timeout_ms`, when a write waits for replicas.
+    durability: Option<Durability>,
     /// Starts the Sentinel watcher on the first checkout (inside the runtime).
     watcher: Once,
     sentinel_poll: Duration,
@@ -161,6 +163,10 @@ impl RedisPool {
             hot: RwLock::new(None),
             round_trips: AtomicU64::new(0),
             mode: config.mode,
+            durability: (config.min_replicas_ack > 0).then(|| Durability {
+                replicas: config.min_replicas_ack,
+                timeout: Duration::from_millis(config.replica_ack_timeout_ms),
+            }),
             watcher: Once::new(),
             sentinel_poll: Duration::from_millis(config.sentinel_poll_ms.max(10)),
         };
@@ -170,6 +176,12 @@ impl RedisPool {
     /// How this pool reaches Redis.
     pub fn mode(&self) -> RedisMode {
         self.0.mode
+    }
+
+    /// How many replicas must confirm a session write, and how long it waits for them;
+    /// `None` when writes do not wait (`min_replicas_ack = 0`).
+    pub fn durability(&self) -> Option<Durability> {
+        self.0.durability
     }
 
     /// Round trips to Redis made through this pool so far (a command, or a pipeline of
@@ -259,6 +271,16 @@ impl rocket_db_pools::Pool for RedisPool {
     async fn close(&self) {
         RedisPool::close(self);
     }
+}
+
+/// What a write waits for before it counts as saved: `replicas` replicas confirming it
+/// (`WAIT`), for at most `timeout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Durability {
+    /// Replicas that must confirm.
+    pub replicas: u32,
+    /// The longest wait.
+    pub timeout: Duration,
 }
 
 /// Where connections go, one variant per deployment shape.

@@ -25,7 +25,7 @@ use redis::{self, Cmd, ErrorKind, RedisError, Script, ServerErrorKind, Value};
 
 use super::{Changes, Clock, Expiry, Fields, SessionStore, StoreError};
 use crate::SessionId;
-use crate::pool::{RedisPool, RedisPoolError};
+use crate::pool::{Durability, RedisPool, RedisPoolError};
 
 /// Sessions in Redis, through a [`RedisPool`].
 #[derive(Debug, Clone)]
@@ -286,9 +286,16 @@ impl RedisStore {
         }
         let mut touch = command("PEXPIRE", 3, key.len());
         touch.arg(key).arg(ttl).arg("XX");
-        let mut pipe = redis::Pipeline::with_capacity(2);
+        let mut pipe = redis::Pipeline::with_capacity(3);
         pipe.add_command(set).add_command(touch);
-        let replies = self.send_pipeline(&pipe).await?;
+        let durability = self.pool.durability();
+        if let Some(durability) = durability {
+            pipe.add_command(wait(durability));
+        }
+        let mut replies = self.send_pipeline(&pipe).await?;
+        if let Some(durability) = durability {
+            confirmed(replies.pop(), durability)?;
+        }
         match replies.as_slice() {
             [Value::ServerError(e), _] | [_, Value::ServerError(e)] => {
                 Err(redis_down(e.clone().into()))
@@ -309,9 +316,11 @@ impl RedisStore {
         self.send(&sweep, None).await.map(drop)
     }
 
+    /// Deletes `key`: a session's end, which waits for replicas like any save (a lost
+    /// delete would revive the session).
     async fn unlink(&self, key: &str) -> Result<(), StoreError> {
         let unlink = redis::cmd("UNLINK").arg(key).to_owned();
-        self.send(&unlink, None).await.map(drop)
+        self.send_write(&unlink, None).await.map(drop)
     }
 
     /// Runs `script` with `EVALSHA`; if the server does not know it yet, once more with
@@ -334,7 +343,7 @@ impl RedisStore {
             cmd
         };
         let eval = || build("EVAL", script.source);
-        self.send(&build("EVALSHA", &script.sha1), Some(&eval)).await
+        self.send_write(&build("EVALSHA", &script.sha1), Some(&eval)).await
     }
 
     /// Sends the commands of `pipe` in one round trip and returns their replies as they
@@ -364,6 +373,61 @@ impl RedisStore {
             (other, _) => other,
         };
         sent.map_err(redis_down)
+    }
+
+    /// [`RedisStore::send`] for a write: when the pool asks for replicas to confirm writes,
+    /// `WAIT` goes in the same round trip, and a write they do not confirm in time is an
+    /// error (the request answers 503).
+    async fn send_write(
+        &self,
+        cmd: &Cmd,
+        on_noscript: Option<&(dyn Fn() -> Cmd + Sync)>,
+    ) -> Result<Value, StoreError> {
+        let Some(durability) = self.pool.durability() else {
+            return self.send(cmd, on_noscript).await;
+        };
+        let with_wait = |cmd: Cmd| {
+            let mut pipe = redis::Pipeline::with_capacity(2);
+            pipe.add_command(cmd).add_command(wait(durability));
+            pipe
+        };
+        let mut replies = self.send_pipeline(&with_wait(cmd.clone())).await?;
+        let noscript = |replies: &[Value]| matches!(replies.first(), Some(Value::ServerError(e)) if e.code() == "NOSCRIPT");
+        if let Some(eval) = on_noscript
+            && noscript(&replies)
+        {
+            replies = self.send_pipeline(&with_wait(eval())).await?;
+        }
+        let count = replies.pop();
+        let reply = replies.pop().unwrap_or(Value::Nil);
+        let reply = error_reply(reply).map_err(redis_down)?;
+        confirmed(count, durability)?;
+        Ok(reply)
+    }
+}
+
+/// `WAIT` for `durability`.
+fn wait(durability: Durability) -> Cmd {
+    let mut wait = redis::cmd("WAIT");
+    wait.arg(durability.replicas).arg(durability.timeout.as_millis() as u64);
+    wait
+}
+
+/// Checks `WAIT`'s reply: as many replicas as `durability` asks for confirmed the write.
+fn confirmed(reply: Option<Value>, durability: Durability) -> Result<(), StoreError> {
+    match reply {
+        Some(Value::Int(n)) if n >= i64::from(durability.replicas) => Ok(()),
+        Some(Value::Int(n)) => Err(StoreError::Unavailable(
+            format!(
+                "the write reached {n} replica(s) within {} ms; min_replicas_ack is {}",
+                durability.timeout.as_millis(),
+                durability.replicas
+            )
+            .into(),
+        )),
+        other => Err(redis_down(
+            (ErrorKind::Parse, "unexpected reply to WAIT", format!("{other:?}")).into(),
+        )),
     }
 }
 
