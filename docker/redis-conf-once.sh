@@ -12,7 +12,7 @@
 # come after the file, so they apply on every start.
 #
 # /data is the redis image's anonymous volume: `restart`, `stop`/`start` and a re-create by
-# `up` keep it, `down` drops it (the next `up` starts from the template again).
+# `up` keep it; after `down` the next `up` gets a new one and starts from the template again.
 set -eu
 
 conf=/data/redis.conf
