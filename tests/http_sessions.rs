@@ -13,7 +13,7 @@ use rocket_redis_sessions_demo::page::ErrorResponse;
 use serde_json::json;
 
 use common::redis as test_redis;
-use common::{json_body, set_cookie};
+use common::{TestRedis, json_body, set_cookie};
 
 const COOKIE: &str = "session";
 
@@ -123,13 +123,14 @@ mod drive {
 }
 
 struct Ctx {
-    url: String,
+    redis: TestRedis,
     prefix: String,
 }
 
 impl Ctx {
+    /// The context of a test on the topology it runs on (single by default).
     fn new(test: &str) -> Self {
-        Self { url: test_redis::shared_url(), prefix: common::unique_prefix(test) }
+        Self { redis: TestRedis::current(), prefix: common::unique_prefix(test) }
     }
 
     fn rocket(&self) -> rocket::Rocket<rocket::Build> {
@@ -137,7 +138,8 @@ impl Ctx {
     }
 
     fn rocket_with(&self, overrides: serde_json::Value) -> rocket::Rocket<rocket::Build> {
-        let figment = common::figment(&self.url, &self.prefix, overrides);
+        let overrides = common::merged(self.redis.overrides(), overrides);
+        let figment = common::figment(&self.redis.url(), &self.prefix, overrides);
         rocket_redis_sessions_demo::rocket_from(figment)
             .mount(
                 "/",
@@ -160,7 +162,7 @@ impl Ctx {
     }
 
     async fn keys(&self) -> Vec<String> {
-        test_redis::keys(&self.url, &self.prefix).await
+        self.redis.keys(&self.prefix).await
     }
 
     fn key_of(&self, cookie_value: &str) -> String {
@@ -178,7 +180,6 @@ fn with_cookie(value: &str) -> Cookie<'static> {
     Cookie::new(COOKIE, value.to_owned())
 }
 
-#[rocket::async_test]
 async fn the_counter_counts_per_visitor_and_lives_in_redis_with_a_ttl() {
     let ctx = Ctx::new("counter");
     let client = common::client(ctx.rocket()).await;
@@ -188,7 +189,7 @@ async fn the_counter_counts_per_visitor_and_lives_in_redis_with_a_ttl() {
     }
     let keys = ctx.keys().await;
     assert_eq!(keys.len(), 1, "one visitor, one key: {keys:?}");
-    let ttl: i64 = test_redis::query(&ctx.url, redis::cmd("PTTL").arg(&keys[0])).await;
+    let ttl: i64 = ctx.redis.query(redis::cmd("PTTL").arg(&keys[0])).await;
     assert!((1..=1_800_000).contains(&ttl), "the key has the idle TTL, got {ttl}");
 
     let other = common::client(ctx.rocket()).await;
@@ -196,7 +197,6 @@ async fn the_counter_counts_per_visitor_and_lives_in_redis_with_a_ttl() {
     assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }), "a new jar starts at 1");
 }
 
-#[rocket::async_test]
 async fn the_session_cookie_is_httponly_samesite_lax_path_root_and_not_secure_in_debug() {
     let ctx = Ctx::new("cookie");
     let client = common::client(ctx.rocket()).await;
@@ -216,7 +216,6 @@ async fn the_session_cookie_is_httponly_samesite_lax_path_root_and_not_secure_in
     assert!(SessionId::parse(cookie.value()).is_some());
 }
 
-#[rocket::async_test]
 async fn a_secure_host_prefixed_cookie_is_used_when_configured() {
     let ctx = Ctx::new("host");
     let overrides = json!({"sessions.cookie_name": "__Host-sid", "sessions.secure": true});
@@ -240,7 +239,6 @@ async fn a_host_prefixed_cookie_without_secure_refuses_to_launch() {
     assert_eq!(names.collect::<Vec<_>>(), vec!["Sessions"]);
 }
 
-#[rocket::async_test]
 async fn reading_without_a_cookie_creates_no_session_and_sets_no_cookie() {
     let ctx = Ctx::new("no-cookie");
     let client = common::client(ctx.rocket()).await;
@@ -257,21 +255,19 @@ async fn reading_without_a_cookie_creates_no_session_and_sets_no_cookie() {
     assert!(ctx.keys().await.is_empty(), "no Redis key for a visitor who wrote nothing");
 }
 
-#[rocket::async_test]
 async fn a_read_only_request_sends_no_set_cookie_and_writes_nothing() {
     let ctx = Ctx::new("read-only");
     let client = common::client(ctx.rocket()).await;
     client.get("/api/counter").dispatch().await;
     let key = &ctx.keys().await[0];
-    let before: Vec<String> = test_redis::query(&ctx.url, redis::cmd("HGETALL").arg(key)).await;
+    let before: Vec<String> = ctx.redis.query(redis::cmd("HGETALL").arg(key)).await;
     let res = client.get("/api/session").dispatch().await;
     assert_eq!(res.headers().get("Set-Cookie").count(), 0);
     assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }));
-    let after: Vec<String> = test_redis::query(&ctx.url, redis::cmd("HGETALL").arg(key)).await;
+    let after: Vec<String> = ctx.redis.query(redis::cmd("HGETALL").arg(key)).await;
     assert_eq!(before, after);
 }
 
-#[rocket::async_test]
 async fn cycle_id_keeps_the_data_and_the_old_cookie_stops_working() {
     let ctx = Ctx::new("cycle");
     let client = common::untracked(ctx.rocket()).await;
@@ -291,7 +287,6 @@ async fn cycle_id_keeps_the_data_and_the_old_cookie_stops_working() {
 
 /// Every id a session is given later keeps its slot tag, so its old and new keys are in
 /// one Redis Cluster slot: a rotation and a destroy-then-create are one script on one node.
-#[rocket::async_test]
 async fn a_rotated_or_restarted_session_keeps_its_slot_tag() {
     let ctx = Ctx::new("tag");
     let client = common::untracked(ctx.rocket()).await;
@@ -314,7 +309,6 @@ async fn a_rotated_or_restarted_session_keeps_its_slot_tag() {
     assert!(ctx.key_of(&restarted).contains(&hash_tag), "{}", ctx.key_of(&restarted));
 }
 
-#[rocket::async_test]
 async fn destroy_deletes_the_key_and_removes_the_cookie_with_the_same_attributes() {
     let ctx = Ctx::new("destroy");
     let client = common::untracked(ctx.rocket()).await;
@@ -336,16 +330,15 @@ async fn destroy_deletes_the_key_and_removes_the_cookie_with_the_same_attributes
     assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }));
 }
 
-#[rocket::async_test]
 async fn a_session_that_went_idle_comes_back_empty() {
     let ctx = Ctx::new("idle");
     let client = common::untracked(ctx.rocket()).await;
     let id = start_session(&client).await;
     let key = ctx.key_of(&id);
     // Let Redis expire it as an idle timeout would, and wait until it has.
-    let _: () = test_redis::query(&ctx.url, redis::cmd("PEXPIRE").arg(&key).arg(1)).await;
+    let _: () = ctx.redis.query(redis::cmd("PEXPIRE").arg(&key).arg(1)).await;
     for _ in 0..500 {
-        let exists: i64 = test_redis::query(&ctx.url, redis::cmd("EXISTS").arg(&key)).await;
+        let exists: i64 = ctx.redis.query(redis::cmd("EXISTS").arg(&key)).await;
         if exists == 0 {
             break;
         }
@@ -355,24 +348,22 @@ async fn a_session_that_went_idle_comes_back_empty() {
     assert_eq!(json_body(res, Status::Ok).await, json!({}));
 }
 
-#[rocket::async_test]
 async fn a_session_key_holding_another_type_gets_the_visitor_a_new_session() {
     let ctx = Ctx::new("wrongtype");
     let client = common::untracked(ctx.rocket()).await;
     let id = start_session(&client).await;
     let key = ctx.key_of(&id);
-    let _: () = test_redis::query(&ctx.url, redis::cmd("DEL").arg(&key)).await;
-    let _: () = test_redis::query(&ctx.url, redis::cmd("SET").arg(&key).arg("x")).await;
+    let _: () = ctx.redis.query(redis::cmd("DEL").arg(&key)).await;
+    let _: () = ctx.redis.query(redis::cmd("SET").arg(&key).arg("x")).await;
 
     let res = client.get("/api/counter").cookie(with_cookie(&id)).dispatch().await;
     let fresh = set_cookie(&res, COOKIE).expect("a new session").value().to_owned();
     assert_ne!(fresh, id);
     assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }));
-    let left: String = test_redis::query(&ctx.url, redis::cmd("GET").arg(&key)).await;
+    let left: String = ctx.redis.query(redis::cmd("GET").arg(&key)).await;
     assert_eq!(left, "x", "what is not ours is left alone");
 }
 
-#[rocket::async_test]
 async fn a_session_past_its_absolute_lifetime_comes_back_empty_and_is_deleted() {
     let ctx = Ctx::new("absolute");
     let client = common::untracked(ctx.rocket()).await;
@@ -382,8 +373,8 @@ async fn a_session_past_its_absolute_lifetime_comes_back_empty_and_is_deleted() 
     let id = SessionId::generate(two_days_ago, None).unwrap().encode();
     let key = ctx.key_of(&id);
     let old = redis::cmd("HSET").arg(&key).arg("count").arg("41").to_owned();
-    let _: () = test_redis::query(&ctx.url, &old).await;
-    let _: () = test_redis::query(&ctx.url, redis::cmd("PEXPIRE").arg(&key).arg(60_000)).await;
+    let _: () = ctx.redis.query(&old).await;
+    let _: () = ctx.redis.query(redis::cmd("PEXPIRE").arg(&key).arg(60_000)).await;
 
     let res = client.get("/api/counter").cookie(with_cookie(&id)).dispatch().await;
     let fresh = set_cookie(&res, COOKIE).expect("a new session").value().to_owned();
@@ -392,7 +383,6 @@ async fn a_session_past_its_absolute_lifetime_comes_back_empty_and_is_deleted() 
     assert_eq!(ctx.keys().await, vec![ctx.key_of(&fresh)], "the old key was deleted");
 }
 
-#[rocket::async_test]
 async fn a_cookie_with_another_creation_time_is_another_session_and_never_adopted() {
     // The creation time rides in the id, so a visitor could try to move it forward to
     // escape the absolute lifetime: the storage key is the hash of the whole id, so the
@@ -422,7 +412,6 @@ async fn a_cookie_with_another_creation_time_is_another_session_and_never_adopte
     assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }), "the real one is intact");
 }
 
-#[rocket::async_test]
 async fn garbled_or_forged_cookies_get_a_fresh_session_and_are_never_adopted() {
     let ctx = Ctx::new("forged");
     let client = common::untracked(ctx.rocket()).await;
@@ -462,7 +451,6 @@ async fn parallel_writers_both_keep_their_change(store: &str) {
     assert_eq!(body, json!({ "a": true, "b": true, "count": 1 }), "{store} store");
 }
 
-#[rocket::async_test]
 async fn parallel_requests_changing_different_keys_both_keep_their_change() {
     parallel_writers_both_keep_their_change("redis").await;
 }
@@ -493,7 +481,6 @@ async fn late_save_after_destroy(store: &str) {
     assert!(ctx.keys().await.is_empty());
 }
 
-#[rocket::async_test]
 async fn a_save_racing_a_destroy_does_not_resurrect_the_session() {
     late_save_after_destroy("redis").await;
 }
@@ -503,7 +490,6 @@ async fn a_save_racing_a_destroy_does_not_resurrect_the_session_in_memory() {
     late_save_after_destroy("memory").await;
 }
 
-#[rocket::async_test]
 async fn nothing_is_saved_when_the_handler_answers_5xx() {
     let ctx = Ctx::new("5xx");
     let client = common::untracked(ctx.rocket()).await;
@@ -518,7 +504,6 @@ async fn nothing_is_saved_when_the_handler_answers_5xx() {
     assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }), "no `half` key");
 }
 
-#[rocket::async_test]
 async fn sessions_survive_an_app_restart() {
     let ctx = Ctx::new("restart");
     let first = common::untracked(ctx.rocket()).await;
@@ -533,7 +518,6 @@ async fn sessions_survive_an_app_restart() {
     assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 3 }));
 }
 
-#[rocket::async_test]
 async fn an_insert_past_max_bytes_is_refused_with_413_and_not_stored() {
     let ctx = Ctx::new("too-large");
     let client = common::untracked(ctx.rocket_with(json!({"sessions.max_bytes": 64}))).await;
@@ -547,7 +531,6 @@ async fn an_insert_past_max_bytes_is_refused_with_413_and_not_stored() {
     assert!(ctx.keys().await.is_empty());
 }
 
-#[rocket::async_test]
 async fn a_count_that_is_not_an_integer_gets_a_clear_409_and_is_kept() {
     let ctx = Ctx::new("corrupt");
     let client = common::untracked(ctx.rocket()).await;
@@ -587,7 +570,6 @@ async fn auto_falls_back_to_memory_with_a_banner_when_redis_is_down_at_launch() 
     assert!(page.contains("in memory"), "the dashboard warns about the fallback");
 }
 
-#[rocket::async_test]
 async fn health_reports_redis_when_it_answers() {
     let ctx = Ctx::new("health");
     let client = common::untracked(ctx.rocket()).await;
@@ -596,7 +578,6 @@ async fn health_reports_redis_when_it_answers() {
     assert_eq!(json_body(res, Status::Ok).await, json!({"status": "ok", "store": "redis"}));
 }
 
-#[rocket::async_test]
 async fn the_dashboard_lists_the_session_escaped() {
     let ctx = Ctx::new("dashboard");
     let client = common::client(ctx.rocket()).await;
@@ -607,7 +588,6 @@ async fn the_dashboard_lists_the_session_escaped() {
     assert!(!page.contains("<b>"));
 }
 
-#[rocket::async_test]
 async fn a_write_before_a_caught_4xx_is_saved_and_its_cookie_still_sent() {
     let ctx = Ctx::new("caught");
     let client = common::untracked(ctx.rocket()).await;
@@ -619,7 +599,6 @@ async fn a_write_before_a_caught_4xx_is_saved_and_its_cookie_still_sent() {
     assert_eq!(json_body(res, Status::Ok).await, json!({ "k": 1 }));
 }
 
-#[rocket::async_test]
 async fn a_rotation_before_a_caught_4xx_still_sends_the_new_id() {
     let ctx = Ctx::new("caught-cycle");
     let client = common::untracked(ctx.rocket()).await;
@@ -632,7 +611,6 @@ async fn a_rotation_before_a_caught_4xx_still_sends_the_new_id() {
     assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }), "the visitor keeps it");
 }
 
-#[rocket::async_test]
 async fn take_reads_and_removes_and_clear_empties_without_ending_the_session() {
     let ctx = Ctx::new("take");
     let client = common::client(ctx.rocket()).await;
@@ -651,7 +629,6 @@ async fn take_reads_and_removes_and_clear_empties_without_ending_the_session() {
     assert_eq!(ctx.keys().await.len(), 1, "the session itself stays");
 }
 
-#[rocket::async_test]
 async fn created_and_expiry_times_follow_the_configuration() {
     let ctx = Ctx::new("meta");
     let client = common::client(ctx.rocket_with(json!({"sessions.idle_timeout": 600}))).await;
@@ -670,3 +647,33 @@ async fn created_and_expiry_times_follow_the_configuration() {
     assert!((before + 600..=after + 600).contains(&expires), "idle timeout from now: {body}");
     assert_eq!(body["new"], false);
 }
+
+// Every test above that is not about one store runs on a single Redis, a Redis Cluster
+// and a Sentinel-managed primary.
+crate::on_every_topology!(
+    the_counter_counts_per_visitor_and_lives_in_redis_with_a_ttl,
+    the_session_cookie_is_httponly_samesite_lax_path_root_and_not_secure_in_debug,
+    a_secure_host_prefixed_cookie_is_used_when_configured,
+    reading_without_a_cookie_creates_no_session_and_sets_no_cookie,
+    a_read_only_request_sends_no_set_cookie_and_writes_nothing,
+    cycle_id_keeps_the_data_and_the_old_cookie_stops_working,
+    a_rotated_or_restarted_session_keeps_its_slot_tag,
+    destroy_deletes_the_key_and_removes_the_cookie_with_the_same_attributes,
+    a_session_that_went_idle_comes_back_empty,
+    a_session_key_holding_another_type_gets_the_visitor_a_new_session,
+    a_session_past_its_absolute_lifetime_comes_back_empty_and_is_deleted,
+    a_cookie_with_another_creation_time_is_another_session_and_never_adopted,
+    garbled_or_forged_cookies_get_a_fresh_session_and_are_never_adopted,
+    parallel_requests_changing_different_keys_both_keep_their_change,
+    a_save_racing_a_destroy_does_not_resurrect_the_session,
+    nothing_is_saved_when_the_handler_answers_5xx,
+    sessions_survive_an_app_restart,
+    an_insert_past_max_bytes_is_refused_with_413_and_not_stored,
+    a_count_that_is_not_an_integer_gets_a_clear_409_and_is_kept,
+    health_reports_redis_when_it_answers,
+    the_dashboard_lists_the_session_escaped,
+    a_write_before_a_caught_4xx_is_saved_and_its_cookie_still_sent,
+    a_rotation_before_a_caught_4xx_still_sends_the_new_id,
+    take_reads_and_removes_and_clear_empties_without_ending_the_session,
+    created_and_expiry_times_follow_the_configuration,
+);

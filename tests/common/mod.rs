@@ -183,3 +183,119 @@ pub fn form_body(pairs: &[(&str, &str)]) -> String {
         pairs.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect();
     encoded.join("&")
 }
+
+/// Which Redis the topology-wide tests run against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topology {
+    /// The test binary's private `redis-server` (or `REDIS_URL`).
+    Single,
+    /// The test binary's shared Redis Cluster (3 masters, 3 replicas).
+    Cluster,
+    /// The primary of the test binary's shared Sentinel set.
+    Sentinel,
+}
+
+thread_local! {
+    static TOPOLOGY: std::cell::Cell<Topology> = const { std::cell::Cell::new(Topology::Single) };
+}
+
+/// Runs the test `body` with [`TestRedis::current`] on `topology`.
+pub fn run_on<R>(topology: Topology, body: impl std::future::Future<Output = R>) -> R {
+    TOPOLOGY.with(|t| t.set(topology));
+    rocket::async_test(body)
+}
+
+/// The Redis of the running test, and how the app and the test reach it.
+pub enum TestRedis {
+    Single(String),
+    Cluster(Vec<String>),
+    Sentinel { sentinels: Vec<String>, master_name: String, primary: u16 },
+}
+
+impl TestRedis {
+    /// The Redis the running test was started on (see [`run_on`]); single by default.
+    pub fn current() -> Self {
+        match TOPOLOGY.with(std::cell::Cell::get) {
+            Topology::Single => Self::Single(redis::shared_url()),
+            Topology::Cluster => Self::Cluster(redis::shared_cluster().urls()),
+            Topology::Sentinel => {
+                let set = redis::shared_sentinels();
+                Self::Sentinel {
+                    sentinels: set.sentinel_urls(),
+                    master_name: set.master_name.clone(),
+                    primary: set.primary_port(),
+                }
+            }
+        }
+    }
+
+    /// The URL `common::figment` is given (a single server's; ignored by the other modes).
+    pub fn url(&self) -> String {
+        match self {
+            Self::Single(url) => url.clone(),
+            _ => "redis://127.0.0.1:1/0".to_owned(),
+        }
+    }
+
+    /// The `[databases.sessions]` keys of this topology, as figment overrides.
+    pub fn overrides(&self) -> Value {
+        match self {
+            Self::Single(_) => json!({}),
+            Self::Cluster(urls) => json!({
+                "databases.sessions.mode": "cluster",
+                "databases.sessions.urls": urls,
+            }),
+            Self::Sentinel { sentinels, master_name, .. } => json!({
+                "databases.sessions.mode": "sentinel",
+                "databases.sessions.sentinels": sentinels,
+                "databases.sessions.master_name": master_name,
+            }),
+        }
+    }
+
+    /// Runs `cmd` where its key lives (on a cluster, redis-rs routes it; `KEYS` goes to
+    /// every master).
+    pub async fn query<T: rocket_redis_sessions::redis::FromRedisValue>(
+        &self,
+        cmd: &rocket_redis_sessions::redis::Cmd,
+    ) -> T {
+        use rocket_redis_sessions::redis::cluster::ClusterClient;
+        match self {
+            Self::Single(url) => redis::query(url, cmd).await,
+            Self::Sentinel { primary, .. } => {
+                redis::query(&format!("redis://127.0.0.1:{primary}/0"), cmd).await
+            }
+            Self::Cluster(urls) => {
+                let client = ClusterClient::new(urls.clone()).expect("a cluster client");
+                let mut conn = client.get_async_connection().await.expect("connect to the cluster");
+                cmd.query_async(&mut conn).await.expect("test Redis command")
+            }
+        }
+    }
+
+    /// Every key under `prefix`, sorted.
+    pub async fn keys(&self, prefix: &str) -> Vec<String> {
+        let pattern = format!("{prefix}*");
+        let mut keys: Vec<String> =
+            self.query(rocket_redis_sessions::redis::cmd("KEYS").arg(&pattern)).await;
+        keys.sort();
+        keys
+    }
+}
+
+/// Generates, for each named `async fn` of the enclosing module, one test per topology:
+/// modules `single`, `cluster` and `sentinel`.
+#[macro_export]
+macro_rules! on_every_topology {
+    ($($test:ident),* $(,)?) => {
+        mod single {
+            $( #[test] fn $test() { $crate::common::run_on($crate::common::Topology::Single, super::$test()) } )*
+        }
+        mod cluster {
+            $( #[test] fn $test() { $crate::common::run_on($crate::common::Topology::Cluster, super::$test()) } )*
+        }
+        mod sentinel {
+            $( #[test] fn $test() { $crate::common::run_on($crate::common::Topology::Sentinel, super::$test()) } )*
+        }
+    };
+}
