@@ -365,3 +365,72 @@ async fn with_min_replicas_ack_a_forced_failover_loses_no_acknowledged_write() {
     seen.report("forced Sentinel failover, min_replicas_ack = 1", recovered);
     all_served(&client, &mut visitors).await;
 }
+
+/// A cluster master killed with `min_replicas_ack = 1`: its promoted replica has no replica
+/// of its own, so writes to its slots answer 503 (never acknowledged without a copy) until
+/// the old master comes back, as a replica; then every session works, and no acknowledged
+/// write was lost at any point.
+#[rocket::async_test]
+async fn with_min_replicas_ack_a_cluster_failover_loses_no_acknowledged_write() {
+    let cluster = rocket::tokio::task::spawn_blocking(|| RedisCluster::start(1000)).await.unwrap();
+    let cluster = std::sync::Arc::new(std::sync::Mutex::new(cluster));
+    let urls = cluster.lock().unwrap().urls();
+    let overrides = json!({
+        "databases.sessions.mode": "cluster",
+        "databases.sessions.urls": urls,
+        "databases.sessions.min_replicas_ack": 1,
+        "databases.sessions.replica_ack_timeout_ms": 200,
+    });
+    let (client, prefix) = app(overrides, "cluster-acked").await;
+    let mut visitors = visitors(&client).await;
+    let key = key_of(&prefix, &visitors[0].cookie);
+    let victim = cluster.lock().unwrap().master_of(&key);
+
+    let start = Instant::now();
+    cluster.lock().unwrap().kill9(victim);
+    // Strict counting throughout: a 200 must keep every increment acknowledged before it.
+    let mut seen = Seen::default();
+    while start.elapsed() < Duration::from_secs(5) {
+        for visitor in visitors.iter_mut() {
+            match count(&client, visitor).await {
+                Some(_) => seen.answered_200 += 1,
+                None => {
+                    seen.answered_503 += 1;
+                    seen.first_503.get_or_insert(start.elapsed());
+                    seen.last_503 = Some(start.elapsed());
+                }
+            }
+        }
+        rocket::tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The promotion takes 2-3 s; after it, the promoted master has no replica, so its
+    // writes keep answering 503 until its replica is back (not before 5 s).
+    let last = seen.last_503.expect("the shard without a replica cannot confirm writes");
+    assert!(
+        last >= Duration::from_secs(4),
+        "a write was acknowledged without a replica at {last:?}"
+    );
+
+    let back = {
+        let cluster = cluster.clone();
+        rocket::tokio::task::spawn_blocking(move || {
+            let mut cluster = cluster.lock().unwrap();
+            cluster.restart(victim);
+            cluster.wait_healthy(DEADLINE);
+        })
+    };
+    back.await.unwrap();
+    let restarted = start.elapsed();
+    let (after, recovered) = ride_out(&client, &mut visitors, start).await;
+    seen.answered_200 += after.answered_200;
+    seen.answered_503 += after.answered_503;
+    seen.last_503 = after.last_503.or(seen.last_503);
+    seen.report(
+        &format!(
+            "cluster master killed, min_replicas_ack = 1 (old master back as a replica after {} ms)",
+            restarted.as_millis()
+        ),
+        recovered,
+    );
+    all_served(&client, &mut visitors).await;
+}

@@ -129,6 +129,11 @@ impl RedisServer {
         self.pid = server_pid(self.port);
     }
 
+    /// Whether the server runs (it was not stopped or killed since it last started).
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+
     /// Stops the server and waits until it has exited.
     pub fn stop(&mut self) {
         if let Some((mut child, stdin)) = self.child.take() {

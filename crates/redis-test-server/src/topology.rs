@@ -146,9 +146,9 @@ impl RedisCluster {
         cluster
     }
 
-    /// The ports of the nodes still running.
+    /// The ports of the nodes running.
     fn live_ports(&self) -> Vec<u16> {
-        self.nodes.iter().flatten().map(RedisServer::port).collect()
+        self.nodes.iter().flatten().filter(|n| n.is_running()).map(RedisServer::port).collect()
     }
 
     /// Waits until every running node reports `cluster_state:ok`, every slot is served,
@@ -204,8 +204,13 @@ impl RedisCluster {
 
     /// Kills node `index` at once (SIGKILL).
     pub fn kill9(&mut self, index: usize) {
-        let mut node = self.nodes[index].take().expect("the node is running");
-        node.kill9();
+        self.nodes[index].as_mut().expect("a node").kill9();
+    }
+
+    /// Starts node `index` again after [`RedisCluster::kill9`], with its cluster
+    /// configuration: a master whose slots were taken over comes back as a replica.
+    pub fn restart(&mut self, index: usize) {
+        self.nodes[index].as_mut().expect("a node").restart();
     }
 }
 
