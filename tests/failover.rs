@@ -41,6 +41,15 @@ struct Seen {
 }
 
 impl Seen {
+    /// `self` followed by `later`.
+    fn then(mut self, later: Seen) -> Seen {
+        self.answered_200 += later.answered_200;
+        self.answered_503 += later.answered_503;
+        self.first_503 = self.first_503.or(later.first_503);
+        self.last_503 = later.last_503.or(self.last_503);
+        self
+    }
+
     fn report(&self, what: &str, recovered: Duration) {
         let ms =
             |d: Option<Duration>| d.map_or("-".to_owned(), |d| format!("{} ms", d.as_millis()));
@@ -100,31 +109,38 @@ async fn visitors(client: &Client) -> Vec<Visitor> {
     visitors
 }
 
+/// One request per visitor, counted strictly (see [`count`]) and noted in `seen` (times
+/// from `start`); whether any answered 503.
+async fn round(client: &Client, visitors: &mut [Visitor], seen: &mut Seen, start: Instant) -> bool {
+    let mut failed = false;
+    for visitor in visitors.iter_mut() {
+        match count(client, visitor).await {
+            Some(_) => seen.answered_200 += 1,
+            None => {
+                failed = true;
+                seen.answered_503 += 1;
+                seen.first_503.get_or_insert(start.elapsed());
+                seen.last_503 = Some(start.elapsed());
+            }
+        }
+    }
+    failed
+}
+
 /// Rounds of one request per visitor from `start` on, until a whole round answers 200
 /// after at least one 503; returns what was seen and when the last round began.
 async fn ride_out(client: &Client, visitors: &mut [Visitor], start: Instant) -> (Seen, Duration) {
     let mut seen = Seen::default();
     loop {
-        let round = start.elapsed();
-        assert!(round < DEADLINE, "still failing {DEADLINE:?} after the failure");
-        let mut failed = false;
-        for visitor in visitors.iter_mut() {
-            match count(client, visitor).await {
-                Some(_) => seen.answered_200 += 1,
-                None => {
-                    failed = true;
-                    seen.answered_503 += 1;
-                    seen.first_503.get_or_insert(start.elapsed());
-                    seen.last_503 = Some(start.elapsed());
-                }
-            }
-        }
+        let round_began = start.elapsed();
+        assert!(round_began < DEADLINE, "still failing {DEADLINE:?} after the failure");
+        let failed = round(client, visitors, &mut seen, start).await;
         if !failed && seen.answered_503 > 0 {
-            return (seen, round);
+            return (seen, round_began);
         }
-        if !failed && round > Duration::from_secs(5) {
+        if !failed && round_began > Duration::from_secs(5) {
             // Nothing failed at all: the failover was invisible to the visitors.
-            return (seen, round);
+            return (seen, round_began);
         }
         rocket::tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -368,24 +384,12 @@ async fn with_min_replicas_ack_a_forced_failover_loses_no_acknowledged_write() {
     };
     let mut seen = Seen::default();
     while !waiting.is_finished() {
-        for visitor in visitors.iter_mut() {
-            // Strict: every 200 must keep every increment acknowledged before it.
-            match count(&client, visitor).await {
-                Some(_) => seen.answered_200 += 1,
-                None => {
-                    seen.answered_503 += 1;
-                    seen.first_503.get_or_insert(start.elapsed());
-                    seen.last_503 = Some(start.elapsed());
-                }
-            }
-        }
+        // Strict: every 200 must keep every increment acknowledged before it.
+        round(&client, &mut visitors, &mut seen, start).await;
     }
     waiting.await.unwrap();
     let (more, recovered) = ride_out(&client, &mut visitors, start).await;
-    seen.answered_200 += more.answered_200;
-    seen.answered_503 += more.answered_503;
-    seen.last_503 = more.last_503.or(seen.last_503);
-    seen.report("forced Sentinel failover, min_replicas_ack = 1", recovered);
+    seen.then(more).report("forced Sentinel failover, min_replicas_ack = 1", recovered);
     all_served(&client, &mut visitors).await;
 }
 
@@ -414,16 +418,7 @@ async fn with_min_replicas_ack_a_cluster_failover_loses_no_acknowledged_write() 
     // Strict counting throughout: a 200 must keep every increment acknowledged before it.
     let mut seen = Seen::default();
     while start.elapsed() < Duration::from_secs(5) {
-        for visitor in visitors.iter_mut() {
-            match count(&client, visitor).await {
-                Some(_) => seen.answered_200 += 1,
-                None => {
-                    seen.answered_503 += 1;
-                    seen.first_503.get_or_insert(start.elapsed());
-                    seen.last_503 = Some(start.elapsed());
-                }
-            }
-        }
+        round(&client, &mut visitors, &mut seen, start).await;
         rocket::tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // The promotion takes 2-3 s; after it, the promoted master has no replica, so its
@@ -445,10 +440,7 @@ async fn with_min_replicas_ack_a_cluster_failover_loses_no_acknowledged_write() 
     back.await.unwrap();
     let restarted = start.elapsed();
     let (after, recovered) = ride_out(&client, &mut visitors, start).await;
-    seen.answered_200 += after.answered_200;
-    seen.answered_503 += after.answered_503;
-    seen.last_503 = after.last_503.or(seen.last_503);
-    seen.report(
+    seen.then(after).report(
         &format!(
             "cluster master killed, min_replicas_ack = 1 (old master back as a replica after {} ms)",
             restarted.as_millis()
