@@ -15,7 +15,9 @@
 #
 # Needs valgrind, curl, redis-cli and a Redis (default: DB 15 of 127.0.0.1:6379).
 # Env: REDIS_URL, PORT (18090), REQUESTS (2000), WARMUP (300), ENDPOINTS, MAX_RATIO,
-# FLOOR (a floor binary already built, instead of building bench/rocket-floor).
+# FLOOR (a floor binary already built, instead of building bench/rocket-floor), DATABASES
+# (our pool's table instead of REDIS_URL's server, e.g. a cluster's), KEEP (keep the
+# callgrind files, for callgrind_annotate; their directory is printed).
 # Valgrind's virtual CPU has no SHA extensions: SHA-256 (the session id's storage name,
 # once per load and once per save) costs ~4,000 instructions here against a few hundred
 # on a CPU that has them.
@@ -51,6 +53,8 @@ stop() {
     | xargs -r -n 1000 redis-cli -u "$REDIS_URL" unlink >/dev/null
 }
 trap 'stop; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT INT TERM
+[ -z "${KEEP:-}" ] || echo "== callgrind files kept in $WORK (<label>.cg.1)" >&2
+single_table="{sessions={url=\"$REDIS_URL\"}}"
 
 # count LABEL PATH BINARY [VAR=VALUE...] — instructions per request of PATH on the server
 # BINARY, started with those variables set.
@@ -92,7 +96,7 @@ failed=0
 for path in $ENDPOINTS; do
   ours=$(count ours "$path" target/release/rocket-redis-sessions-demo ROCKET_PROFILE=release \
     ROCKET_PORT="$PORT" ROCKET_ADDRESS=127.0.0.1 ROCKET_LOG_LEVEL=off \
-    ROCKET_DATABASES="{sessions={url=\"$REDIS_URL\"}}" \
+    ROCKET_DATABASES="${DATABASES:-$single_table}" \
     ROCKET_SESSIONS="{key_prefix=\"$PREFIX\"}")
   floor=$(count floor "$path" "$FLOOR" PORT="$PORT" REDIS_URL="$REDIS_URL")
   ratio=$(awk -v a="$ours" -v b="$floor" 'BEGIN { printf "%.3f", a / b }')
