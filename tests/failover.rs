@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use rocket::http::{Cookie, Status};
 use rocket::local::asynchronous::Client;
-use rocket_redis_sessions::SessionId;
 use rocket_redis_sessions::redis;
+use rocket_redis_sessions::{SessionId, SessionLayer};
 use serde_json::{Value, json};
 
 use common::redis::{RedisCluster, RedisServer, SentinelSet};
@@ -192,6 +192,11 @@ async fn a_cluster_rides_out_a_killed_master() {
     );
     assert!(seen.answered_503 > 0, "sessions on the killed master cannot have been served");
     all_served(&client, &mut visitors).await;
+    // The cluster connection healed itself: the pool never threw it away for a new one
+    // (which would start from the seeds and lose its reconnection state).
+    let layer = client.rocket().state::<SessionLayer>().expect("the session layer");
+    let made = layer.redis_pool().expect("a Redis pool").connections_made();
+    assert_eq!(made, 1, "cluster connections made");
 }
 
 /// A Sentinel-managed primary is killed under traffic: 503s until the Sentinels promote

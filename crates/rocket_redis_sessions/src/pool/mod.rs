@@ -146,7 +146,7 @@ impl RedisPool {
             RedisMode::Cluster => 1,
             _ => config.max_connections.max(1),
         };
-        let manager = Manager { target, connection, epoch };
+        let manager = Manager { target, connection, epoch, made: AtomicU64::new(0) };
         let inner = managed::Pool::builder(manager)
             .max_size(max_size)
             .wait_timeout(Some(connect))
@@ -176,6 +176,12 @@ impl RedisPool {
     /// How this pool reaches Redis.
     pub fn mode(&self) -> RedisMode {
         self.0.mode
+    }
+
+    /// Connections made so far (a metric; on a cluster, the one shared connection, made
+    /// again only if its task died).
+    pub fn connections_made(&self) -> u64 {
+        self.0.inner.manager().made.load(Ordering::Relaxed)
     }
 
     /// How many replicas must confirm a session write, and how long it waits for them;
@@ -301,6 +307,8 @@ pub struct Manager {
     /// it): every connection made before then is retired at its next checkout instead of
     /// failing a visitor's request first.
     epoch: Arc<AtomicU64>,
+    /// Connections made.
+    made: AtomicU64,
 }
 
 /// A live connection of one of the [`Target`] shapes. Cloning it gives another handle on
@@ -359,6 +367,7 @@ impl managed::Manager for Manager {
                 (Link::Single(conn), Some(target.clone()))
             }
         };
+        self.made.fetch_add(1, Ordering::Relaxed);
         let health = Health {
             broken: Arc::new(AtomicBool::new(false)),
             epoch,
