@@ -262,13 +262,8 @@ async fn sentinel_mode_follows_a_forced_failover_while_the_old_primary_still_ans
     set.replicate();
     let replicated: Vec<u64> = visitors.iter().map(|v| v.acked).collect();
 
-    let old = set.primary_port();
     let start = Instant::now();
-    set.force_failover();
-    let waiting = {
-        let set = set.clone();
-        rocket::tokio::task::spawn_blocking(move || set.wait_new_primary(old, DEADLINE))
-    };
+    let waiting = forced_failover(&set);
     // Traffic goes on meanwhile. Writes the old primary takes after the promotion are
     // lost when it becomes a replica: here the visitors only note what they are told.
     while !waiting.is_finished() {
@@ -302,6 +297,15 @@ async fn sentinel_mode_follows_a_forced_failover_while_the_old_primary_still_ans
         named.as_millis(),
         followed.as_millis()
     );
+}
+
+/// Asks the Sentinels of `set` for a failover now; the task returned ends when every
+/// Sentinel names the new primary, with its port.
+fn forced_failover(set: &std::sync::Arc<SentinelSet>) -> rocket::tokio::task::JoinHandle<u16> {
+    let old = set.primary_port();
+    set.force_failover();
+    let set = set.clone();
+    rocket::tokio::task::spawn_blocking(move || set.wait_new_primary(old, DEADLINE))
 }
 
 /// `/api/counter` for `visitor`, taking whatever count comes (the forced failover may
@@ -380,13 +384,8 @@ async fn with_min_replicas_ack_a_forced_failover_loses_no_acknowledged_write() {
     let (client, _) = app(overrides, "sentinel-forced-acked").await;
     let mut visitors = visitors(&client).await;
 
-    let old = set.primary_port();
     let start = Instant::now();
-    set.force_failover();
-    let waiting = {
-        let set = set.clone();
-        rocket::tokio::task::spawn_blocking(move || set.wait_new_primary(old, DEADLINE))
-    };
+    let waiting = forced_failover(&set);
     let mut seen = Seen::default();
     while !waiting.is_finished() {
         // Strict: every 200 must keep every increment acknowledged before it.
