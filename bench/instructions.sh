@@ -17,7 +17,9 @@
 # Env: REDIS_URL, PORT (18090), REQUESTS (2000), WARMUP (300), ENDPOINTS, MAX_RATIO,
 # FLOOR (a floor binary already built, instead of building bench/rocket-floor), DATABASES
 # (our pool's table instead of REDIS_URL's server, e.g. a cluster's), KEEP (keep the
-# callgrind files, for callgrind_annotate; their directory is printed).
+# callgrind files, for callgrind_annotate; their directory is printed), CARGO_TARGET_DIR
+# (where both are built; with CARGO_PROFILE_RELEASE_DEBUG=line-tables-only and KEEP, the
+# kept files break the count down per function: callgrind_annotate --inclusive=yes).
 # Valgrind's virtual CPU has no SHA extensions: SHA-256 (the session id's storage name,
 # once per load and once per save) costs ~4,000 instructions here against a few hundred
 # on a CPU that has them.
@@ -30,6 +32,8 @@ WARMUP="${WARMUP:-300}"
 ENDPOINTS="${ENDPOINTS:-/api/session /api/counter}"
 FLOOR="${FLOOR:-}"
 MAX_RATIO="${MAX_RATIO:-}"
+TARGET="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
+export CARGO_TARGET_DIR="$TARGET"
 PREFIX="instr:$$:"
 for tool in valgrind callgrind_control callgrind_annotate curl redis-cli; do
   command -v "$tool" >/dev/null || { echo "$tool is missing (apt-get install -y valgrind curl redis-tools)" >&2; exit 2; }
@@ -40,8 +44,8 @@ if [ -z "$FLOOR" ]; then
   echo "== cargo build --release (bench/rocket-floor)" >&2
   # Into our own target directory: the crates both lock files pin at the same version and
   # features (tokio, hyper, redis, ...) are then built once.
-  (cd bench/rocket-floor && CARGO_TARGET_DIR="$PWD/../../target" cargo build --release --locked --quiet)
-  FLOOR=target/release/rocket-floor
+  (cd bench/rocket-floor && CARGO_TARGET_DIR="$TARGET" cargo build --release --locked --quiet)
+  FLOOR="$TARGET/release/rocket-floor"
 fi
 
 WORK="$(mktemp -d /tmp/instructions.XXXXXX)"
@@ -53,7 +57,7 @@ stop() {
     | xargs -r -n 1000 redis-cli -u "$REDIS_URL" unlink >/dev/null
 }
 trap 'stop; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT INT TERM
-[ -z "${KEEP:-}" ] || echo "== callgrind files kept in $WORK (<label>.cg.1)" >&2
+[ -z "${KEEP:-}" ] || echo "== callgrind files kept in $WORK (ours|floor<path with / as _>.cg.1)" >&2
 single_table="{sessions={url=\"$REDIS_URL\"}}"
 
 # count LABEL PATH BINARY [VAR=VALUE...] — instructions per request of PATH on the server
@@ -94,11 +98,11 @@ count() {
 printf '%-14s %14s %14s %8s %8s\n' endpoint ours floor ratio limit
 failed=0
 for path in $ENDPOINTS; do
-  ours=$(count ours "$path" target/release/rocket-redis-sessions-demo ROCKET_PROFILE=release \
+  ours=$(count "ours${path//\//_}" "$path" "$TARGET/release/rocket-redis-sessions-demo" ROCKET_PROFILE=release \
     ROCKET_PORT="$PORT" ROCKET_ADDRESS=127.0.0.1 ROCKET_LOG_LEVEL=off \
     ROCKET_DATABASES="${DATABASES:-$single_table}" \
     ROCKET_SESSIONS="{key_prefix=\"$PREFIX\"}")
-  floor=$(count floor "$path" "$FLOOR" PORT="$PORT" REDIS_URL="$REDIS_URL")
+  floor=$(count "floor${path//\//_}" "$path" "$FLOOR" PORT="$PORT" REDIS_URL="$REDIS_URL")
   ratio=$(awk -v a="$ours" -v b="$floor" 'BEGIN { printf "%.3f", a / b }')
   limit=-
   for rule in $MAX_RATIO; do

@@ -11,11 +11,13 @@
 //! | [`oauth`] | the OAuth client: sign-in attempts in the session, the callback |
 //! | [`provider`] | the built-in demo authorization server |
 //! | [`page`], [`user`], [`site`], [`config`], [`secret`] | shared by the parts |
+//! | [`logging`] | the app's log, with no secret in it |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod logging;
 pub mod oauth;
 pub mod page;
 pub mod provider;
@@ -41,8 +43,11 @@ use crate::site::Site;
 pub struct SessionsDb(RedisPool);
 
 /// The app, configured from `Rocket.toml` and `ROCKET_*` variables.
+/// Its log is [`logging`]'s: Rocket's messages without query values or header dumps.
 pub fn rocket() -> Rocket<Build> {
-    rocket_from(rocket::Config::figment())
+    let figment = rocket::Config::figment();
+    logging::install(&figment);
+    rocket_from(figment)
 }
 
 /// The app, configured from `figment` (tests pass their own).

@@ -12,6 +12,7 @@ mod browser;
 mod failover;
 mod http_sessions;
 mod instances;
+mod logs;
 mod oauth;
 mod outage;
 mod pages;

@@ -102,7 +102,9 @@ impl Browser {
 
     async fn signed_in_as(&self) -> Option<String> {
         let data: Value = self.get("/api/session").await.json().await.unwrap();
-        data["_user"]["name"].as_str().map(str::to_owned)
+        // The API shows the app's keys as the dashboard does: "NAME (through PROVIDER)".
+        let text = data["_user"]["text"].as_str()?;
+        Some(text.rsplit_once(" (through ").map_or(text, |(name, _)| name).to_owned())
     }
 
     async fn session(&self) -> Value {

@@ -307,6 +307,19 @@ async fn a_session_holding_only_the_apps_keys_reads_as_empty_and_app_keys_read_a
         assert!(!page.contains(secret), "{secret} must not show: {page}");
     }
     assert!(page.contains("Your session holds no data of yours yet"), "still none of yours");
+
+    // The API follows the page's rule: the app's keys in words, never their raw values.
+    let csrf = common::input_value(&page, "csrf_token");
+    let api = client.get("/api/session").dispatch().await.into_string().await.unwrap();
+    for secret in ["STATE-SECRET", "VERIFIER-SECRET", csrf.as_str(), "\"aa\""] {
+        assert!(!api.contains(secret), "{secret} must not show: {api}");
+    }
+    let api: serde_json::Value = serde_json::from_str(&api).unwrap();
+    assert_eq!(api["_user"]["text"], "Grace (through demo)", "{api}");
+    assert_eq!(api["_user"]["at"], "2026-12-01T20:00:01Z", "{api}");
+    assert_eq!(api["_csrf"]["label"], "CSRF token", "{api}");
+    let flow = api["_oauth_flow:abc"]["text"].as_str().unwrap();
+    assert!(flow.contains("with demo, waiting for the provider"), "{api}");
 }
 
 #[rocket::async_test]

@@ -26,6 +26,23 @@ impl Described {
     }
 }
 
+/// Whether `key` belongs to the app rather than to the visitor: keys starting with `_`.
+/// The dashboard and `/api/session` follow one rule: the visitor's keys show their values,
+/// the app's keys only what [`AppKeys::view`] says of them, never their raw values (a
+/// pending sign-in's PKCE verifier and `state`, the CSRF token).
+pub fn is_app_key(key: &str) -> bool {
+    key.starts_with('_')
+}
+
+/// The app's keys of `session`, in key order, as the dashboard and the API show them.
+pub fn app_entries(
+    session: &rocket_redis_sessions::Session<'_>,
+    keys: &AppKeys,
+) -> Vec<AppKeyView> {
+    let app = session.keys().into_iter().filter(|key| is_app_key(key));
+    app.filter_map(|key| Some(keys.view(&key, &session.get::<Value>(&key).ok()??))).collect()
+}
+
 /// Puts a stored value into words.
 pub type Describe = fn(&Value) -> Described;
 

@@ -10,7 +10,9 @@ use rocket_redis_sessions::flash::{self, Flash};
 use rocket_redis_sessions::{Session, SessionError, SessionLayer, csrf};
 use serde::Serialize;
 
-pub use self::app_keys::{AppKeyView, AppKeys, Describe, Described, rfc3339};
+pub use self::app_keys::{
+    AppKeyView, AppKeys, Describe, Described, app_entries, is_app_key, rfc3339,
+};
 pub use self::error::{ErrorResponse, catchers, save_failed};
 use crate::user::SignedInUser;
 

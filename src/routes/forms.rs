@@ -11,7 +11,7 @@ use rocket_redis_sessions::flash::{self, Kind};
 use rocket_redis_sessions::{Session, SessionLayer};
 
 use super::pages::{Refused, dashboard};
-use crate::page::{AppKeys, ErrorResponse, check_csrf};
+use crate::page::{AppKeys, ErrorResponse, check_csrf, is_app_key};
 
 /// Longest key accepted from the form, in bytes.
 pub const MAX_KEY_BYTES: usize = 128;
@@ -53,7 +53,7 @@ fn refusal(key: &str, value: &str) -> Option<String> {
     if key.len() > MAX_KEY_BYTES {
         return Some(format!("Keys can be at most {MAX_KEY_BYTES} bytes long."));
     }
-    if key.starts_with('_') {
+    if is_app_key(key) {
         return Some("Keys starting with “_” are managed by the app.".into());
     }
     if value.len() > MAX_VALUE_BYTES {
@@ -96,7 +96,7 @@ fn delete(session: Session<'_>, form: Form<KeyForm<'_>>) -> Result<Redirect, Err
         let message = format!("Keys can be at most {MAX_KEY_BYTES} bytes long.");
         return Err(ErrorResponse::new(Status::UnprocessableEntity, message));
     }
-    let message = match form.key.starts_with('_') {
+    let message = match is_app_key(form.key) {
         true => (Kind::Error, format!("“{}” is managed by the app.", form.key)),
         false if session.remove(form.key) => (Kind::Success, format!("Removed “{}”.", form.key)),
         false => (Kind::Error, format!("There is no “{}” to remove.", form.key)),

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use rocket_redis_sessions::{Session, SessionLayer};
 
-use crate::page::{AppKeyView, AppKeys, Common, ErrorResponse, rfc3339};
+use crate::page::{AppKeyView, AppKeys, Common, ErrorResponse, app_entries, is_app_key, rfc3339};
 
 /// One of the visitor's own keys (not starting with `_`) on the dashboard.
 #[derive(Serialize)]
@@ -78,12 +78,10 @@ pub(super) fn dashboard(
     refused: Option<Refused>,
 ) -> Result<Template, ErrorResponse> {
     let page = Common::new(session, layer)?;
-    let (mine, app): (Vec<_>, Vec<_>) =
-        session.entries().into_iter().partition(|(key, _)| !key.starts_with('_'));
+    let mine = session.entries().into_iter().filter(|(key, _)| !is_app_key(key));
     let entries: Vec<Entry> =
-        mine.into_iter().map(|(key, value)| Entry { key, value: value.to_string() }).collect();
-    let app_entries: Vec<AppKeyView> =
-        app.iter().map(|(key, value)| app_keys.view(key, value)).collect();
+        mine.map(|(key, value)| Entry { key, value: value.to_string() }).collect();
+    let app_entries: Vec<AppKeyView> = app_entries(session, app_keys);
     Ok(Template::render(
         "index",
         context! {

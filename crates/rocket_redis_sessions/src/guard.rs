@@ -246,12 +246,18 @@ impl Session<'_> {
 
     /// The whole session as one JSON object text, keys sorted.
     pub fn to_json(&self) -> String {
+        self.to_json_where(|_| true)
+    }
+
+    /// The keys for which `keep` is true, with their values, as one JSON object text,
+    /// keys sorted (to leave out the app's own keys, say).
+    pub fn to_json_where(&self, keep: impl Fn(&str) -> bool) -> String {
         let state = self.lock();
         let fields = state.fields();
         let size = fields.iter().map(|(k, v)| k.len() + v.len() + 4).sum::<usize>();
         let mut out = Vec::with_capacity(2 + size);
         out.push(b'{');
-        for (i, (key, value)) in fields.iter().enumerate() {
+        for (i, (key, value)) in fields.iter().filter(|(key, _)| keep(key)).enumerate() {
             if i > 0 {
                 out.push(b',');
             }
