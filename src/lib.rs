@@ -88,6 +88,7 @@ async fn hand_over_builtin(rocket: Rocket<Build>) -> Result<Rocket<Build>, Rocke
         authorize_url: format!("{}{}", site.public_url, provider::AUTHORIZE_PATH),
         token_url: format!("{}{}", site.local_url, provider::TOKEN_PATH),
         userinfo_url: format!("{}{}", site.local_url, provider::USERINFO_PATH),
+        revoke_url: format!("{}{}", site.local_url, provider::REVOKE_PATH),
         secrets: clients.secrets().map(|(id, secret)| (id.to_owned(), secret.to_owned())).collect(),
     };
     Ok(rocket.manage(builtin))

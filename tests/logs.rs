@@ -158,7 +158,8 @@ async fn run_at(level: &str, redis_url: &str) -> (String, Vec<String>) {
 
     // A session, a value in it, a new id.
     let csrf = v.csrf("/").await;
-    let (status, _) = v.post("/session", &[("csrf_token", &csrf), ("key", "k"), ("value", "v")]).await;
+    let (status, _) =
+        v.post("/session", &[("csrf_token", &csrf), ("key", "k"), ("value", "v")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (status, _) = v.post("/session/regenerate", &[("csrf_token", &csrf)]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -230,7 +231,12 @@ async fn no_secret_in_the_log_at(level: &str) {
     assert!(secrets.len() >= 12, "the visit saw its secrets: {secrets:?}");
     let leaks: Vec<&str> =
         log.lines().filter(|line| secrets.iter().any(|s| line.contains(s.as_str()))).collect();
-    assert!(leaks.is_empty(), "{level}: secrets in {} log lines:\n{}", leaks.len(), leaks.join("\n"));
+    assert!(
+        leaks.is_empty(),
+        "{level}: secrets in {} log lines:\n{}",
+        leaks.len(),
+        leaks.join("\n")
+    );
     // The requests are in the log, their query values are not.
     assert!(log.contains("GET /oauth/callback?code=…&state=…"), "{level}: {log}");
     assert!(log.contains("POST /provider/token"), "{level}: {log}");

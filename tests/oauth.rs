@@ -149,7 +149,7 @@ async fn page_text(res: Response, status: StatusCode) -> String {
 }
 
 #[rocket::async_test]
-async fn the_round_trip_signs_in_returns_to_the_page_and_rotates_the_session_id() {
+async fn the_round_trip_signs_in_returns_to_the_page_rotates_the_id_and_leaves_no_token() {
     let b = Browser::open("round-trip").await;
     let authorize = b.start(Some("/counter")).await;
     let pending = b.session().await;
@@ -174,6 +174,12 @@ async fn the_round_trip_signs_in_returns_to_the_page_and_rotates_the_session_id(
     assert_ne!(input_value(&page, "csrf_token"), token_before, "a new CSRF token too");
     let data = b.session().await;
     assert!(!data.as_object().unwrap().keys().any(|k| k.starts_with("_oauth_flow:")), "{data}");
+    // The app read who signed in and revoked the token at once: none is left alive at
+    // the provider (the code is spent, the note of its exchange stays for replays).
+    let provider = format!("{}provider:", b.prefix);
+    let keys = common::redis::keys(&b.redis_url, &provider).await;
+    assert!(keys.iter().all(|k| !k.starts_with(&format!("{provider}token:"))), "{keys:?}");
+    assert!(keys.iter().any(|k| k.starts_with(&format!("{provider}used:"))), "{keys:?}");
 }
 
 /// The app on a port other than 8000, with no `public_url` in the configuration: the

@@ -350,3 +350,69 @@ async fn every_text_tells_where_sessions_are_kept() {
         }
     }
 }
+
+/// What is made from a session is the visitor's alone: no cache may keep it. What is not
+/// (the health check, static files) is left to the usual caching.
+#[rocket::async_test]
+async fn responses_made_from_a_session_are_not_stored_by_caches() {
+    let (client, _) = app("no-store").await;
+    for path in ["/", "/counter", "/api/session", "/api/counter", "/oauth"] {
+        let res = client.get(path).dispatch().await;
+        assert_eq!(res.headers().get_one("Cache-Control"), Some("no-store"), "{path}");
+    }
+    let page = client.get("/").dispatch().await.into_string().await.unwrap();
+    let csrf = common::input_value(&page, "csrf_token");
+    let res = client
+        .post("/session")
+        .header(ContentType::Form)
+        .body(common::form_body(&[("csrf_token", &csrf), ("key", "k"), ("value", "v")]))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::SeeOther);
+    assert_eq!(res.headers().get_one("Cache-Control"), Some("no-store"), "a form's answer");
+    for path in ["/health", "/static/style.css"] {
+        let res = client.get(path).dispatch().await;
+        assert_eq!(res.headers().get_one("Cache-Control"), None, "{path}");
+    }
+}
+
+/// Rocket's body limits are the app's own (`Rocket.toml`): the largest form the dashboard
+/// takes fits, anything larger is 413 with a page (or the provider's JSON), never a 5xx.
+#[rocket::async_test]
+async fn bodies_past_the_limits_get_413_and_the_largest_valid_form_fits() {
+    let figment = common::profile_figment("debug");
+    for limit in ["form", "data-form", "json", "string"] {
+        let value: String = figment.extract_inner(&format!("limits.{limit}")).unwrap();
+        assert_eq!(value, "16 KiB", "limits.{limit}");
+    }
+    let (client, _) = app("limits").await;
+    let page = client.get("/").dispatch().await.into_string().await.unwrap();
+    let csrf = common::input_value(&page, "csrf_token");
+    let post = |body: String| client.post("/session").header(ContentType::Form).body(body);
+
+    // A 128-byte key and a 4 KiB value, every byte percent-encoded: the largest form.
+    let key = "é".repeat(64);
+    let value = "é".repeat(2048);
+    let body = common::form_body(&[("csrf_token", &csrf), ("key", &key), ("value", &value)]);
+    assert!(body.len() > 12 * 1024, "{}", body.len());
+    assert_eq!(post(body).dispatch().await.status(), Status::SeeOther);
+    let data = session_json(&client).await;
+    assert_eq!(data[&key], json!(value), "stored whole");
+
+    let value = "v".repeat(17 * 1024);
+    let body = common::form_body(&[("csrf_token", &csrf), ("key", "big"), ("value", &value)]);
+    let res = post(body).dispatch().await;
+    assert_eq!(res.status(), Status::PayloadTooLarge);
+    let html = res.into_string().await.unwrap();
+    assert!(html.contains("The request is too large."), "{html}");
+    assert!(session_json(&client).await.get("big").is_none());
+
+    let res = client
+        .post("/provider/token")
+        .header(ContentType::Form)
+        .body(format!("code={}", "c".repeat(17 * 1024)))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::PayloadTooLarge);
+    assert_eq!(json_body(res, Status::PayloadTooLarge).await["error"], "invalid_request");
+}

@@ -416,7 +416,7 @@ async fn a_code_works_once_and_its_replay_revokes_the_token() {
 }
 
 #[rocket::async_test]
-async fn a_code_issued_to_another_client_is_invalid_grant() {
+async fn a_code_issued_to_another_client_is_invalid_grant_and_left_to_its_client() {
     let ctx = Ctx::new("other-client");
     let client = ctx.client().await;
     let code = code(&client).await;
@@ -426,6 +426,9 @@ async fn a_code_issued_to_another_client_is_invalid_grant() {
     let req = req.header(basic("demo-client", &demo_secret));
     let res = req.body(encode(&exchange_form(&code, &[]))).dispatch().await;
     assert_eq!(oauth_error(res, Status::BadRequest).await, "invalid_grant");
+    // Another client could not burn it: its own client still can exchange it.
+    let res = exchange(&client, &exchange_form(&code, &[])).await;
+    assert_eq!(res.status(), Status::Ok, "the code is left to its client");
 }
 
 #[rocket::async_test]
@@ -498,6 +501,41 @@ async fn userinfo_tells_who_the_token_belongs_to() {
     assert!(user["sub"].as_str().is_some_and(|s| s.starts_with("demo-")), "{user}");
 }
 
+/// Posts a revocation request for `token` as `id` with `secret` (RFC 7009).
+async fn revoke<'c>(client: &'c Client, id: &str, secret: &str, token: &str) -> LocalResponse<'c> {
+    let req = client.post("/provider/revoke").header(ContentType::Form).header(basic(id, secret));
+    req.body(encode(&[("token".to_owned(), token.to_owned())])).dispatch().await
+}
+
+#[rocket::async_test]
+async fn a_client_revokes_its_token_and_no_other_client_can() {
+    let ctx = Ctx::new("revoke");
+    let client = ctx.client().await;
+    let code = code(&client).await;
+    let body = json_body(exchange(&client, &exchange_form(&code, &[])).await, Status::Ok).await;
+    let token = body["access_token"].as_str().unwrap();
+
+    // Another registered client gets the same 200 and revokes nothing.
+    let clients = client.rocket().state::<BuiltinClients>().unwrap();
+    let demo_secret = clients.secret("demo-client").unwrap().to_owned();
+    assert_eq!(revoke(&client, "demo-client", &demo_secret, token).await.status(), Status::Ok);
+    assert_eq!(userinfo(&client, token).await.status(), Status::Ok, "not its token");
+
+    // A wrong secret is invalid_client; no token is invalid_request.
+    let res = revoke(&client, CLIENT, "wrong", token).await;
+    assert_eq!(oauth_error(res, Status::Unauthorized).await, "invalid_client");
+    let req = client.post("/provider/revoke").header(ContentType::Form);
+    let res = req.header(basic(CLIENT, SECRET)).body("token=").dispatch().await;
+    assert_eq!(oauth_error(res, Status::BadRequest).await, "invalid_request");
+    assert_eq!(userinfo(&client, token).await.status(), Status::Ok);
+
+    // Its own client revokes it: gone at once; again, or unknown, is still 200.
+    assert_eq!(revoke(&client, CLIENT, SECRET, token).await.status(), Status::Ok);
+    assert_eq!(userinfo(&client, token).await.status(), Status::Unauthorized, "revoked");
+    assert_eq!(revoke(&client, CLIENT, SECRET, token).await.status(), Status::Ok);
+    assert!(!ctx.keys().await.iter().any(|k| k.contains(":token:")), "no token key left");
+}
+
 #[rocket::async_test]
 async fn userinfo_without_a_valid_token_is_unauthorized_with_a_bearer_challenge() {
     let ctx = Ctx::new("userinfo-bad");
@@ -519,8 +557,8 @@ async fn codes_and_tokens_are_kept_by_digest_with_a_ttl() {
     let client = ctx.client().await;
     let code = code(&client).await;
     let keys = ctx.keys().await;
-    let code_key = format!("{}code:{}", ctx.provider_prefix(), hex(&code));
-    assert_eq!(keys, vec![code_key.clone()], "one key, named by the code's SHA-256");
+    let code_key = format!("{}code:{}", ctx.provider_prefix(), hex(&format!("{CLIENT}\0{code}")));
+    assert_eq!(keys, vec![code_key.clone()], "one key, named by the SHA-256 of client and code");
     assert!((1..=60_000).contains(&ctx.pttl(&code_key).await), "the code lives code_ttl");
 
     let body = json_body(exchange(&client, &exchange_form(&code, &[])).await, Status::Ok).await;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use oauth2::basic::BasicClient;
+use oauth2::url::form_urlencoded;
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, TokenUrl,
@@ -31,7 +32,17 @@ pub struct Provider {
     pub display_name: String,
     client: Client,
     userinfo_url: String,
+    revocation: Option<Revocation>,
     scopes: Vec<String>,
+}
+
+/// Where and as whom the app revokes a provider's tokens (RFC 7009). By hand rather than
+/// through `oauth2`, which refuses a revocation endpoint that is not HTTPS (the built-in
+/// provider's, on loopback, is not).
+struct Revocation {
+    url: String,
+    client_id: String,
+    secret: Option<String>,
 }
 
 /// What the `/oauth` page lists about a provider.
@@ -52,6 +63,8 @@ pub struct Builtin {
     pub token_url: String,
     /// The userinfo endpoint, which this app calls.
     pub userinfo_url: String,
+    /// The revocation endpoint, which this app calls.
+    pub revoke_url: String,
     /// Client id to secret.
     pub secrets: BTreeMap<String, String>,
 }
@@ -63,6 +76,7 @@ impl std::fmt::Debug for Builtin {
             .field("authorize_url", &self.authorize_url)
             .field("token_url", &self.token_url)
             .field("userinfo_url", &self.userinfo_url)
+            .field("revoke_url", &self.revoke_url)
             .field("clients", &self.secrets.keys().collect::<Vec<_>>())
             .finish()
     }
@@ -136,14 +150,15 @@ impl Providers {
         p: &ProviderConfig,
         builtin: Option<&Builtin>,
     ) -> Result<Provider, String> {
-        let (authorize, token, userinfo, secret) = if p.builtin {
+        let ((authorize, token, userinfo), revoke, secret) = if p.builtin {
             let builtin = builtin.ok_or("`builtin = true` but the built-in provider is off")?;
             let secret = builtin
                 .secrets
                 .get(&p.client_id)
                 .ok_or("the built-in provider has no such client")?;
             let urls = (&builtin.authorize_url, &builtin.token_url, &builtin.userinfo_url);
-            (urls.0.clone(), urls.1.clone(), urls.2.clone(), Some(secret.clone()))
+            let urls = (urls.0.clone(), urls.1.clone(), urls.2.clone());
+            (urls, Some(builtin.revoke_url.clone()), Some(secret.clone()))
         } else {
             let need =
                 |v: &Option<String>, what: &str| v.clone().ok_or(format!("`{what}` is missing"));
@@ -152,8 +167,17 @@ impl Providers {
                 None => None,
             };
             let urls = (need(&p.authorize_url, "authorize_url")?, need(&p.token_url, "token_url")?);
-            (urls.0, urls.1, need(&p.userinfo_url, "userinfo_url")?, secret)
+            let urls = (urls.0, urls.1, need(&p.userinfo_url, "userinfo_url")?);
+            (urls, p.revoke_url.clone(), secret)
         };
+        if let Some(revoke) = &revoke {
+            oauth2::url::Url::parse(revoke).map_err(|e| format!("revoke_url: {e}"))?;
+        }
+        let revocation = revoke.map(|url| Revocation {
+            url,
+            client_id: p.client_id.clone(),
+            secret: secret.clone(),
+        });
         let mut client = BasicClient::new(ClientId::new(p.client_id.clone()))
             .set_auth_uri(url(AuthUrl::new, authorize, "authorize_url")?)
             .set_token_uri(url(TokenUrl::new, token, "token_url")?)
@@ -167,6 +191,7 @@ impl Providers {
             display_name: p.display_name.clone().unwrap_or_else(|| name.to_owned()),
             client,
             userinfo_url: userinfo,
+            revocation,
             scopes: p.scopes.clone(),
         })
     }
@@ -185,8 +210,9 @@ impl Providers {
         self.providers.values().map(view).collect()
     }
 
-    /// Exchanges `code` (with the PKCE `verifier`) for a token at `provider`, then asks it
-    /// who the user is.
+    /// Exchanges `code` (with the PKCE `verifier`) for a token at `provider`, asks it who
+    /// the user is, then revokes the token where the provider can (the app has no other
+    /// use for it, and keeps none).
     ///
     /// # Errors
     /// [`ExchangeError`] saying which step failed.
@@ -203,10 +229,46 @@ impl Providers {
             .request_async(&self.http)
             .await
             .map_err(|e| ExchangeError::Token(describe(&e)))?;
+        let user = self.user(provider, token.access_token().secret()).await;
+        if let Some(revocation) = &provider.revocation
+            && let Err(e) = self.revoke(revocation, token.access_token().secret()).await
+        {
+            rocket::warn!("{}: the access token could not be revoked: {e}", provider.name);
+        }
+        user
+    }
+
+    /// Revokes `access_token` (RFC 7009 §2.1): the client authenticates as at the token
+    /// endpoint, HTTP Basic with its id and secret form-encoded (RFC 6749 §2.3.1), or its
+    /// id in the body when it has no secret.
+    async fn revoke(&self, revocation: &Revocation, access_token: &str) -> Result<(), String> {
+        let encode =
+            |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
+        let mut form = vec![("token", access_token), ("token_type_hint", "access_token")];
+        let mut request = self.http.post(&revocation.url);
+        match &revocation.secret {
+            Some(secret) => {
+                request = request.basic_auth(encode(&revocation.client_id), Some(encode(secret)));
+            }
+            None => form.push(("client_id", revocation.client_id.as_str())),
+        }
+        let response = request.form(&form).send().await.map_err(|e| describe(&e))?;
+        match response.status() {
+            reqwest::StatusCode::OK => Ok(()),
+            status => Err(format!("the provider answered {status}")),
+        }
+    }
+
+    /// Who the user of `access_token` is, by the provider's userinfo endpoint.
+    async fn user(
+        &self,
+        provider: &Provider,
+        access_token: &str,
+    ) -> Result<SignedInUser, ExchangeError> {
         let mut response = self
             .http
             .get(&provider.userinfo_url)
-            .bearer_auth(token.access_token().secret())
+            .bearer_auth(access_token)
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await

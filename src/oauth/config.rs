@@ -41,6 +41,10 @@ pub struct ProviderConfig {
     /// The endpoint answering who the token's user is. _Default:_ none (required unless
     /// `builtin`).
     pub userinfo_url: Option<String>,
+    /// The token revocation endpoint (RFC 7009): the access token is revoked there as
+    /// soon as the user's identity is read, since the app keeps no token. _Default:_ none
+    /// (the token is dropped and lives out its lifetime at the provider).
+    pub revoke_url: Option<String>,
     /// This app's client id at the provider. _Default:_ none, required.
     pub client_id: String,
     /// Name of the environment variable holding the client secret (the secret itself is

@@ -93,11 +93,19 @@ impl Grants {
         format!("{}{kind}:{}", self.prefix, sha256_hex(secret.as_bytes()))
     }
 
+    /// The key of what is kept about `code` (`kind` `code` or `used`) for the client it was
+    /// issued to: the digest covers the client id too, so that another client presenting
+    /// the code finds nothing, and can neither spend it nor, by replaying it, revoke the
+    /// token it bought. (Client ids hold no control character: NUL separates.)
+    fn code_key(&self, kind: &str, client_id: &str, code: &str) -> String {
+        self.key(kind, &format!("{client_id}\0{code}"))
+    }
+
     /// Stores `grant` under a new code and returns the code.
     pub(super) async fn issue_code(&self, grant: &CodeGrant) -> Result<String, ProviderError> {
         let code = random_token()?;
         let json = serde_json::to_string(grant)?;
-        let key = self.key("code", &code);
+        let key = self.code_key("code", &grant.client_id, &code);
         let stored = match &self.backend {
             Backend::Redis(pool) => {
                 let mut cmd = redis::cmd("SET");
@@ -109,10 +117,16 @@ impl Grants {
         stored.then_some(code).ok_or(ProviderError::Collision)
     }
 
-    /// Takes the grant of `code` out of the store in one step: whatever happens next, the
-    /// code is spent (RFC 6749 §10.5). `None` for an unknown, spent or expired code.
-    pub(super) async fn take_code(&self, code: &str) -> Result<Option<CodeGrant>, ProviderError> {
-        let key = self.key("code", code);
+    /// Takes the grant of `code`, issued to `client_id`, out of the store in one step:
+    /// whatever happens next, the code is spent (RFC 6749 §10.5). `None` for an unknown,
+    /// spent or expired code, and for a code issued to another client (which stays as it
+    /// was: only its own client can spend it).
+    pub(super) async fn take_code(
+        &self,
+        client_id: &str,
+        code: &str,
+    ) -> Result<Option<CodeGrant>, ProviderError> {
+        let key = self.code_key("code", client_id, code);
         let json = match &self.backend {
             Backend::Redis(pool) => query(pool, redis::cmd("GETDEL").arg(&key)).await?,
             Backend::Memory(map) => take_live(map, &key),
@@ -136,7 +150,7 @@ impl Grants {
         let token = random_token()?;
         let json = serde_json::to_string(grant)?;
         let key = self.key("token", &token);
-        let used = self.key("used", code);
+        let used = self.code_key("used", &grant.client_id, code);
         let stored = match &self.backend {
             Backend::Redis(pool) => {
                 let mut note = redis::cmd("SET");
@@ -155,10 +169,15 @@ impl Grants {
         stored.then_some(token).ok_or(ProviderError::Collision)
     }
 
-    /// Revokes the token that `code` was exchanged for, if it was: called when a spent code
-    /// comes back, which means it was stolen or the client is broken.
-    pub(super) async fn revoke_exchanged(&self, code: &str) -> Result<bool, ProviderError> {
-        let used = self.key("used", code);
+    /// Revokes the token that `code` was exchanged for by `client_id`, if it was: called
+    /// when a spent code comes back from its client, which means it was stolen or the
+    /// client is broken.
+    pub(super) async fn revoke_exchanged(
+        &self,
+        client_id: &str,
+        code: &str,
+    ) -> Result<bool, ProviderError> {
+        let used = self.code_key("used", client_id, code);
         let token_hash: Option<String> = match &self.backend {
             Backend::Redis(pool) => query(pool, redis::cmd("GETDEL").arg(&used)).await?,
             Backend::Memory(map) => take_live(map, &used),
@@ -169,6 +188,26 @@ impl Grants {
         let key = format!("{}token:{token_hash}", self.prefix);
         match &self.backend {
             Backend::Redis(pool) => query::<()>(pool, redis::cmd("DEL").arg(&key)).await?,
+            Backend::Memory(map) => {
+                take_live(map, &key);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Revokes `token` if it was issued to `client_id`; returns whether it was.
+    pub(super) async fn revoke_token(
+        &self,
+        client_id: &str,
+        token: &str,
+    ) -> Result<bool, ProviderError> {
+        match self.token(token).await? {
+            Some(grant) if grant.client_id == client_id => {}
+            _ => return Ok(false),
+        }
+        let key = self.key("token", token);
+        match &self.backend {
+            Backend::Redis(pool) => query::<()>(pool, redis::cmd("UNLINK").arg(&key)).await?,
             Backend::Memory(map) => {
                 take_live(map, &key);
             }

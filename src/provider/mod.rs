@@ -5,8 +5,9 @@
 //! exact redirect URI, then shows a consent page; Approve sends the visitor back with a
 //! single-use code, Deny with `error=access_denied`. The client exchanges the code at
 //! [`TOKEN_PATH`] (client secret + PKCE verifier) for a bearer token, which
-//! [`USERINFO_PATH`] turns into `{"sub", "name"}`. Codes and tokens live in Redis with a
-//! TTL (in memory when the sessions are), keyed by their SHA-256 only.
+//! [`USERINFO_PATH`] turns into `{"sub", "name"}`; [`REVOKE_PATH`] ends it (RFC 7009).
+//! Codes and tokens live in Redis with a TTL (in memory when the sessions are), keyed by
+//! their SHA-256 only.
 //!
 //! Anyone may sign in as any name: it is a demo, never a real identity provider.
 
@@ -20,6 +21,7 @@ mod form;
 mod grants;
 mod pkce;
 mod request;
+mod revoke;
 mod token;
 mod userinfo;
 
@@ -41,6 +43,8 @@ pub const AUTHORIZE_PATH: &str = "/provider/authorize";
 pub const TOKEN_PATH: &str = "/provider/token";
 /// The userinfo endpoint, relative to the app's base URL.
 pub const USERINFO_PATH: &str = "/provider/userinfo";
+/// The token revocation endpoint (RFC 7009), relative to the app's base URL.
+pub const REVOKE_PATH: &str = "/provider/revoke";
 
 /// Reads `[provider]` at ignite, manages [`BuiltinClients`] (empty when disabled) and,
 /// when `enabled`, the grant store and the `/provider/*` routes. A client that registers
@@ -57,6 +61,7 @@ pub fn stage(callback_path: &'static str) -> AdHoc {
                 .manage(grants)
                 .mount(BASE_PATH, authorize::routes())
                 .mount(BASE_PATH, token::routes())
+                .mount(BASE_PATH, revoke::routes())
                 .mount(BASE_PATH, userinfo::routes())),
             Err(e) => {
                 rocket::error!("provider: {e}");

@@ -14,7 +14,7 @@ use super::{BuiltinClients, pkce};
 /// Sent with `invalid_client` (RFC 6749 §5.2, RFC 7617).
 const CHALLENGE: &str = "Basic realm=\"provider\", charset=\"UTF-8\"";
 
-fn invalid_request(description: &'static str) -> JsonAnswer {
+pub(super) fn invalid_request(description: &'static str) -> JsonAnswer {
     JsonAnswer::error(Status::BadRequest, "invalid_request", description)
 }
 
@@ -27,8 +27,22 @@ fn invalid_client() -> JsonAnswer {
     JsonAnswer::error(Status::Unauthorized, "invalid_client", description).challenge(CHALLENGE)
 }
 
-fn repeated(Repeated(name): Repeated) -> JsonAnswer {
-    rocket::info!("provider: token request with {name} repeated");
+/// The answer to a form that could not be read (`what`: which request): 413 past the
+/// `form` limit, 400 otherwise.
+pub(super) fn unreadable(what: &str, e: &FormError) -> JsonAnswer {
+    rocket::info!("provider: unreadable {what}: {e}");
+    match e {
+        FormError::TooLarge => JsonAnswer::error(
+            Status::PayloadTooLarge,
+            "invalid_request",
+            "the request is larger than the form limit",
+        ),
+        _ => invalid_request("the body must be application/x-www-form-urlencoded"),
+    }
+}
+
+pub(super) fn repeated(Repeated(name): Repeated) -> JsonAnswer {
+    rocket::info!("provider: request with {name} repeated");
     invalid_request("a parameter is repeated")
 }
 
@@ -42,7 +56,7 @@ fn required<'p>(params: &'p Params, name: &'static str) -> Result<&'p str, JsonA
 
 /// The client id, once the client has proven it knows its secret, by HTTP Basic or by
 /// `client_id` and `client_secret` in the body, never both (RFC 6749 §2.3).
-fn authenticate<'a>(
+pub(super) fn authenticate<'a>(
     header: &'a AuthHeader,
     params: &'a Params,
     clients: &BuiltinClients,
@@ -76,10 +90,7 @@ async fn token(
     clients: &State<BuiltinClients>,
     grants: &State<Grants>,
 ) -> Result<JsonAnswer, JsonAnswer> {
-    let params = form.map_err(|e| {
-        rocket::info!("provider: unreadable token request: {e}");
-        invalid_request("the body must be application/x-www-form-urlencoded")
-    })?;
+    let params = form.map_err(|e| unreadable("token request", &e))?;
     let client_id = authenticate(&header, &params, clients)?;
     match params.one("grant_type").map_err(repeated)? {
         Some("authorization_code") => {}
@@ -97,20 +108,20 @@ async fn token(
     let redirect_uri = required(&params, "redirect_uri")?;
     let verifier = required(&params, "code_verifier")?;
 
-    // Spent from here on, whatever the outcome (RFC 6749 §10.5).
-    let Some(grant) = grants.take_code(code).await.map_err(|e| JsonAnswer::unavailable(&e))? else {
+    // Spent from here on, whatever the outcome (RFC 6749 §10.5); a code is found only
+    // with the client it was issued to, so another client cannot spend it.
+    let Some(grant) =
+        grants.take_code(client_id, code).await.map_err(|e| JsonAnswer::unavailable(&e))?
+    else {
         // A spent code coming back was stolen or replayed: the token it bought goes too
         // (RFC 6749 §4.1.2).
-        match grants.revoke_exchanged(code).await {
+        match grants.revoke_exchanged(client_id, code).await {
             Ok(true) => rocket::warn!("provider: a code was used twice; its token is revoked"),
             Ok(false) => {}
             Err(e) => return Err(JsonAnswer::unavailable(&e)),
         }
         return Err(invalid_grant("the code is unknown, expired or already used"));
     };
-    if grant.client_id != client_id {
-        return Err(invalid_grant("the code was issued to another client"));
-    }
     if grant.redirect_uri != redirect_uri {
         return Err(invalid_grant("redirect_uri differs from the authorization request"));
     }

@@ -175,6 +175,11 @@ impl Fairing for SessionFairing {
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
         let Some(state) = req.local_cache(Slot::default).take_state() else { return };
         let Some(layer) = req.rocket().state::<SessionLayer>() else { return };
+        // A response made from a session is for its visitor only: no cache keeps it
+        // (unless the handler said otherwise).
+        if !res.headers().contains("Cache-Control") {
+            res.set_raw_header("Cache-Control", "no-store");
+        }
         if res.status().class().is_server_error() {
             // Nothing is saved on a 5xx: the handler may have failed half-way.
             return;

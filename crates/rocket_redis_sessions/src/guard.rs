@@ -20,7 +20,8 @@ use crate::{SessionError, SessionId};
 ///
 /// Changes are saved by [`SessionFairing`](crate::SessionFairing) after the handler, in
 /// one store operation, only if something changed and the response is not a 5xx; the
-/// cookie follows what was saved. A route taking `Session` (or `Option<Session>`) in an
+/// cookie follows what was saved. A response to a request that loaded its session gets
+/// `Cache-Control: no-store`, unless the handler set a `Cache-Control` of its own. A route taking `Session` (or `Option<Session>`) in an
 /// app without the fairing stops the launch (this type is a [`Sentinel`]).
 ///
 /// ```rust,no_run
