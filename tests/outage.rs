@@ -3,13 +3,14 @@
 
 use crate::common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rocket::http::{Accept, Cookie, Status};
 use rocket::tokio::sync::Barrier;
 use rocket::tokio::time::timeout;
 use rocket::{State, get, routes};
 use rocket_redis_sessions::Session;
+use rocket_redis_sessions_demo::SessionsDb;
 use rocket_redis_sessions_demo::page::ErrorResponse;
 use serde_json::json;
 
@@ -63,11 +64,114 @@ async fn while_redis_is_down_session_routes_answer_503_and_the_rest_keeps_workin
     assert_eq!(res.status(), Status::Ok, "routes without a session keep working");
 
     server.restart();
-    // The data did not survive (this server keeps nothing on disk); the app recovers alone.
-    let res = timeout(BOUND, client.get("/api/counter").dispatch()).await.expect("bounded");
-    assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }));
+    // The data did not survive (this server keeps nothing on disk); the app recovers alone,
+    // once the breaker's probe has heard from Redis.
+    let (res, _) = first_success(&client, "/api/counter").await;
+    assert_eq!(res, json!({ "count": 1 }));
     let res = client.get("/health").dispatch().await;
     assert_eq!(res.status(), Status::Ok);
+}
+
+/// How long recovery may take once Redis answers: the probe's interval and one connect,
+/// with a wide margin for a slow shared machine.
+const RECOVERY: Duration = Duration::from_millis(1500);
+
+/// Asks `path` every 10 ms until it answers 200; its body and how long that took.
+async fn first_success(
+    client: &rocket::local::asynchronous::Client,
+    path: &str,
+) -> (serde_json::Value, Duration) {
+    let start = Instant::now();
+    loop {
+        let res = timeout(BOUND, client.get(path).dispatch()).await.expect("bounded");
+        if res.status() == Status::Ok {
+            return (res.into_json().await.unwrap(), start.elapsed());
+        }
+        assert_eq!(res.status(), Status::ServiceUnavailable);
+        assert!(start.elapsed() < BOUND, "{path} did not recover within {BOUND:?}");
+        rocket::tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The latency of each of `n` requests to `path`, which must all answer 503.
+async fn refused_latencies(
+    client: &rocket::local::asynchronous::Client,
+    path: &str,
+    n: usize,
+) -> Vec<Duration> {
+    let mut latencies = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = Instant::now();
+        let res = timeout(BOUND, client.get(path).dispatch()).await.expect("bounded");
+        latencies.push(start.elapsed());
+        assert_eq!(res.status(), Status::ServiceUnavailable, "{path}");
+    }
+    latencies
+}
+
+/// Redis stops answering (`outage` does it); returns the first 503's latency, the worst of
+/// the next 30 and the recovery time once `restore` brings it back, after checking the
+/// breaker through `/health` on the way.
+async fn breaker_figures(
+    label: &str,
+    outage: impl FnOnce(),
+    restore: impl FnOnce(),
+    client: &rocket::local::asynchronous::Client,
+) -> (Duration, Duration, Duration) {
+    let res = client.get("/api/counter").dispatch().await;
+    assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 1 }));
+    outage();
+    let first = refused_latencies(client, "/api/counter", 1).await[0];
+    let next = refused_latencies(client, "/api/counter", 30).await;
+    let worst = next.iter().max().copied().unwrap();
+    let start = Instant::now();
+    let health = client.get("/health").dispatch().await;
+    let health_took = start.elapsed();
+    let body = json_body(health, Status::ServiceUnavailable).await;
+    restore();
+    let (_, recovery) = first_success(client, "/api/counter").await;
+    println!(
+        "{label}: first 503 after {first:?}, the next 30 at worst {worst:?} (health {health_took:?}), \
+         recovered {recovery:?} after Redis came back"
+    );
+    assert_eq!(body["circuit"], "open", "{body}");
+    assert!(
+        worst < Duration::from_millis(100),
+        "{label}: 503s at once, not after a timeout: {next:?}"
+    );
+    assert!(health_took < Duration::from_millis(100), "{label}: /health at once: {health_took:?}");
+    assert!(recovery < RECOVERY, "{label}: recovery took {recovery:?}");
+    let health = client.get("/health").dispatch().await;
+    assert_eq!(json_body(health, Status::Ok).await["circuit"], "closed");
+    (first, worst, recovery)
+}
+
+#[rocket::async_test]
+async fn a_frozen_redis_opens_the_breaker_503s_come_at_once_and_traffic_resumes_alone() {
+    let server = RedisServer::start();
+    let client = common::client(app(&server)).await;
+    let (first, ..) =
+        breaker_figures("SIGSTOP", || server.freeze(true), || server.freeze(false), &client).await;
+    assert!(first < BOUND, "the first pays the response timeout, once: {first:?}");
+    let res = client.get("/api/counter").dispatch().await;
+    assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 3 }), "nothing was lost");
+}
+
+#[rocket::async_test]
+async fn a_killed_redis_opens_the_breaker_and_a_restart_closes_it() {
+    let server = std::sync::Mutex::new(RedisServer::start());
+    let url = server.lock().unwrap().url();
+    let figment = common::figment(&url, "outage:", json!({}));
+    let client = common::client(rocket_redis_sessions_demo::rocket_from(figment)).await;
+    breaker_figures(
+        "kill -9",
+        || server.lock().unwrap().kill9(),
+        || server.lock().unwrap().restart(),
+        &client,
+    )
+    .await;
+    let pool = client.rocket().state::<SessionsDb>().unwrap();
+    assert_eq!(pool.breaker_trips(), 1, "one outage, one trip");
 }
 
 #[rocket::async_test]
@@ -84,8 +188,8 @@ async fn a_frozen_redis_gets_a_503_within_the_timeout_not_a_hang() {
     assert_eq!(status.expect("answered within the response timeout"), Status::ServiceUnavailable);
     assert_eq!(health.expect("answered"), Status::ServiceUnavailable);
 
-    let res = timeout(BOUND, client.get("/api/counter").dispatch()).await.expect("bounded");
-    assert_eq!(json_body(res, Status::Ok).await, json!({ "count": 2 }), "nothing was lost");
+    let (res, _) = first_success(&client, "/api/counter").await;
+    assert_eq!(res, json!({ "count": 2 }), "nothing was lost");
 }
 
 #[rocket::async_test]

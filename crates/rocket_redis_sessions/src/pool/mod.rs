@@ -21,16 +21,22 @@
 //! response_timeout_ms = 1000 # per command. default: 1000
 //! ```
 //!
+//! Once Redis has failed to answer (no connection within `connect_timeout`, or a reply
+//! not within `response_timeout_ms`), a circuit breaker fails every checkout at once while
+//! a probe asks Redis every 100 ms: a frozen Redis costs one visitor a timeout, not every
+//! visitor ([`PROBE_INTERVAL`]; not on a Cluster).
+//!
 //! The same pool reaches a Redis Cluster (`mode = "cluster"`: one shared cluster
 //! connection, which follows redirections and failovers by itself) or a primary managed by
 //! Sentinel (`mode = "sentinel"`: connections to the primary the Sentinels name, retired
 //! when they name another).
 
+mod breaker;
 mod config;
 mod sentinel;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Once, RwLock};
+use std::sync::{Arc, Once, RwLock, Weak};
 use std::time::Duration;
 
 use deadpool::Runtime;
@@ -44,6 +50,8 @@ use redis::{
 };
 use rocket::figment::Figment;
 
+use self::breaker::Breaker;
+pub use self::breaker::PROBE_INTERVAL;
 use self::config::Checked;
 pub use self::config::{RedisMode, RedisPoolConfig};
 use self::sentinel::SentinelTarget;
@@ -72,6 +80,10 @@ pub enum RedisPoolError {
     /// No connection could be had within the timeouts.
     #[error("no Redis connection: {0}")]
     Get(#[from] managed::PoolError<RedisError>),
+    /// Redis failed to answer a moment ago and has not answered the probe since (the
+    /// circuit breaker is open): no connection is tried.
+    #[error("Redis is unavailable (it failed to answer; a probe checks it every 100 ms)")]
+    Unavailable,
 }
 
 /// A pool of multiplexed Redis connections, usable as a `rocket_db_pools` database:
@@ -100,6 +112,8 @@ struct Shared {
     /// Starts the Sentinel watcher on the first checkout (inside the runtime).
     watcher: Once,
     sentinel_poll: Duration,
+    /// Open while Redis does not answer (not on a cluster).
+    breaker: Breaker,
 }
 
 impl std::fmt::Debug for RedisPool {
@@ -169,6 +183,7 @@ impl RedisPool {
             }),
             watcher: Once::new(),
             sentinel_poll: Duration::from_millis(config.sentinel_poll_ms.max(10)),
+            breaker: Breaker::default(),
         };
         Ok(Self(Arc::new(shared)))
     }
@@ -190,6 +205,18 @@ impl RedisPool {
         self.0.durability
     }
 
+    /// Whether Redis is taken to be unavailable: it failed to answer, and the probe has
+    /// not heard from it since; checkouts then fail at once (see [`PROBE_INTERVAL`]).
+    /// Always `false` on a cluster, which has no breaker.
+    pub fn is_unavailable(&self) -> bool {
+        self.0.breaker.is_open()
+    }
+
+    /// How many times the circuit breaker opened (a metric).
+    pub fn breaker_trips(&self) -> u64 {
+        self.0.breaker.trips()
+    }
+
     /// Round trips to Redis made through this pool so far (a command, or a pipeline of
     /// commands, each counts once): a metric, and what tests count.
     pub fn round_trips(&self) -> u64 {
@@ -201,8 +228,12 @@ impl RedisPool {
     ///
     /// # Errors
     /// [`RedisPoolError::Get`] when no connection is free or can be made within
-    /// `connect_timeout`.
+    /// `connect_timeout`; [`RedisPoolError::Unavailable`] at once while the circuit
+    /// breaker is open.
     pub async fn get(&self) -> Result<PooledConnection, RedisPoolError> {
+        if self.0.breaker.is_open() {
+            return Err(RedisPoolError::Unavailable);
+        }
         if self.0.mode == RedisMode::Sentinel {
             self.start_watcher();
         }
@@ -216,7 +247,25 @@ impl RedisPool {
         // KB. Inline, it would make the future of every caller (each request's load and
         // save) that large, to be allocated and copied on every request although this
         // path runs once per new connection.
-        Box::pin(self.checkout()).await
+        let checkout = Box::pin(self.checkout()).await;
+        if let Err(e) = &checkout {
+            self.trip(e);
+        }
+        checkout
+    }
+
+    /// Opens the circuit breaker after Redis failed to answer with `cause`, and starts
+    /// the probe, unless it is open already (or this is a cluster).
+    fn trip(&self, cause: &dyn std::fmt::Display) {
+        if self.0.mode == RedisMode::Cluster || !self.0.breaker.trip() {
+            return;
+        }
+        rocket::error!(
+            "sessions: Redis does not answer ({cause}); session requests get 503 at once \
+             while a probe checks it every {} ms",
+            PROBE_INTERVAL.as_millis()
+        );
+        rocket::tokio::spawn(probe(Arc::downgrade(&self.0)));
     }
 
     /// Checks a connection out of deadpool (connecting if need be) and makes it the hot one.
@@ -253,6 +302,27 @@ impl RedisPool {
     /// Closes the pool: checked-out connections are dropped when returned.
     pub fn close(&self) {
         self.0.inner.close();
+    }
+}
+
+/// Asks Redis for a `PING` every [`PROBE_INTERVAL`] through a fresh checkout, until it
+/// answers, then closes the breaker. Ends early when the pool is gone.
+async fn probe(shared: Weak<Shared>) {
+    loop {
+        rocket::tokio::time::sleep(PROBE_INTERVAL).await;
+        let Some(shared) = shared.upgrade() else { return };
+        let pool = RedisPool(shared);
+        let answered = match Box::pin(pool.checkout()).await {
+            Ok(mut conn) => {
+                matches!(conn.send_command(&redis::cmd("PING")).await, Ok(reply) if !matches!(reply, Value::ServerError(_)))
+            }
+            Err(_) => false,
+        };
+        if answered {
+            pool.0.breaker.close();
+            rocket::warn!("sessions: Redis answers again; session requests go through");
+            return;
+        }
     }
 }
 
@@ -418,9 +488,13 @@ impl PooledConnection {
             return;
         }
         // After an I/O error the socket is gone; after a timeout the server may be hung.
-        // Either way the next checkout makes a new connection.
+        // Either way the next checkout makes a new connection. A timeout also opens the
+        // circuit breaker: the next requests would only wait the same time.
         if e.is_timeout() || e.is_io_error() || e.is_unrecoverable_error() {
             self.health.broken.store(true, Ordering::Release);
+        }
+        if e.is_timeout() {
+            self.pool.trip(e);
         }
         let not_primary = matches!(
             e.kind(),
