@@ -10,7 +10,7 @@ use rocket::{State, get, routes};
 use rocket_redis_sessions::redis;
 use rocket_redis_sessions::{Session, SessionId};
 use rocket_redis_sessions_demo::page::ErrorResponse;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use common::redis as test_redis;
 use common::{TestRedis, json_body, set_cookie};
@@ -575,7 +575,14 @@ async fn health_reports_redis_when_it_answers() {
     let client = common::untracked(ctx.rocket()).await;
     let res = client.get("/health").dispatch().await;
     assert!(res.headers().get("Set-Cookie").next().is_none());
-    assert_eq!(json_body(res, Status::Ok).await, json!({"status": "ok", "store": "redis"}));
+    let body = json_body(res, Status::Ok).await;
+    assert_eq!((&body["status"], &body["store"]), (&json!("ok"), &json!("redis")), "{body}");
+    // One server and Sentinel have a circuit breaker; a cluster has none.
+    let circuit = match ctx.redis {
+        TestRedis::Cluster(_) => Value::Null,
+        _ => json!("closed"),
+    };
+    assert_eq!(body["circuit"], circuit, "{body}");
 }
 
 async fn the_dashboard_lists_the_session_escaped() {

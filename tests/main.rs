@@ -17,5 +17,6 @@ mod oauth;
 mod outage;
 mod pages;
 mod profiles;
+mod props;
 mod provider;
 mod redis_commands;

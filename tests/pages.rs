@@ -416,3 +416,63 @@ async fn bodies_past_the_limits_get_413_and_the_largest_valid_form_fits() {
     assert_eq!(res.status(), Status::PayloadTooLarge);
     assert_eq!(json_body(res, Status::PayloadTooLarge).await["error"], "invalid_request");
 }
+
+/// 300 forms posted at once to one session, each adding a 4 KiB value under a key of its
+/// own: each alone fits, together they would hold 1.2 MB. The store checks the limits as
+/// it writes, so the session ends at most at `max_bytes` (64 KiB) and `max_keys`; every
+/// refused form got 413, and the dashboard still loads. On Redis and in memory.
+#[rocket::async_test]
+async fn simultaneous_forms_cannot_take_a_session_past_its_limits() {
+    for store in ["redis", "memory"] {
+        let url = common::redis::shared_url();
+        let prefix = common::unique_prefix("limits-at-once");
+        let figment = common::with(
+            common::figment(&url, &prefix, json!({})),
+            json!({"sessions.store": store}),
+        );
+        let client = common::client(rocket_redis_sessions_demo::rocket_from(figment)).await;
+        let csrf = token(&client).await;
+        let value = "v".repeat(4000);
+        let bodies: Vec<String> = (0..300)
+            .map(|i| {
+                let key = format!("k{i:03}");
+                common::form_body(&[("csrf_token", &csrf), ("key", &key), ("value", &value)])
+            })
+            .collect();
+        let posts = bodies
+            .iter()
+            .map(|body| client.post("/session").header(ContentType::Form).body(body).dispatch());
+        let statuses: Vec<Status> =
+            rocket::futures::future::join_all(posts).await.iter().map(|r| r.status()).collect();
+        let saved = statuses.iter().filter(|s| **s == Status::SeeOther).count();
+        let refused = statuses.iter().filter(|s| **s == Status::PayloadTooLarge).count();
+        assert_eq!(saved + refused, 300, "{store}: 303 or 413 only: {statuses:?}");
+
+        let start = std::time::Instant::now();
+        let page = client.get("/").dispatch().await;
+        assert_eq!(page.status(), Status::Ok, "{store}: the dashboard at the limits");
+        let html = page.into_string().await.unwrap();
+        let took = start.elapsed();
+        let data = session_json(&client).await;
+        let object: serde_json::Map<String, serde_json::Value> = data
+            .as_object()
+            .unwrap()
+            .clone()
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with('_'))
+            .collect();
+        let bytes: usize = object.iter().map(|(k, v)| k.len() + v.to_string().len()).sum();
+        println!(
+            "{store}: {saved} of 300 saved, {} keys, {bytes} bytes; dashboard {took:?}, {} KiB",
+            object.len(),
+            html.len() / 1024
+        );
+        assert_eq!(object.len(), saved, "{store}: every saved form is there, no other");
+        assert!(bytes <= 64 * 1024, "{store}: {bytes} bytes");
+        assert!(
+            (15..=16).contains(&saved),
+            "{store}: 64 KiB hold 16 values of 4 KiB, less the app's keys"
+        );
+        assert!(html.len() < 200 * 1024, "{store}: the page stays small: {}", html.len());
+    }
+}

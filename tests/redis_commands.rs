@@ -125,8 +125,8 @@ async fn a_session_write_is_two_round_trips_and_a_new_session_one() {
     let (commands, round_trips) = c.cost("/api/counter", true).await;
     assert_eq!(
         (commands, round_trips),
-        (["HGETALL", "PEXPIRE", "HSET", "PEXPIRE"].map(String::from).to_vec(), 2),
-        "an update that only sets fields needs no script"
+        (["HGETALL", "PEXPIRE", "EVALSHA"].map(String::from).to_vec(), 2),
+        "an update is one script, which checks the limits as it writes"
     );
     let removal = (["HGETALL", "PEXPIRE", "EVALSHA"].map(String::from).to_vec(), 2);
     assert_eq!(c.cost("/t/remove", true).await, removal, "an update that deletes a field");

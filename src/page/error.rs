@@ -32,7 +32,9 @@ impl From<SessionError> for ErrorResponse {
     fn from(e: SessionError) -> Self {
         let status = e.status();
         let message = match &e {
-            SessionError::TooLarge { .. } => "Your session is full: remove something first.",
+            SessionError::TooLarge { .. } | SessionError::TooManyKeys { .. } => {
+                "Your session is full: remove something first."
+            }
             SessionError::InvalidKey(_) => "That key cannot be used.",
             SessionError::Deserialize { .. } => {
                 "A value in your session does not have the expected type."
@@ -72,17 +74,25 @@ impl<'r> Responder<'r, 'static> for ErrorResponse {
     }
 }
 
-/// The answer when a session could not be saved after its handler: a 503 page.
-pub fn save_failed(req: &Request<'_>) -> Response<'static> {
-    let page = ErrorResponse::new(Status::ServiceUnavailable, UNAVAILABLE);
-    page.respond_to(req).unwrap_or_else(|_| {
+/// The answer when a session could not be saved after its handler: a 503 page when the
+/// store failed, a 413 page when the save would have taken the session past its limits.
+pub fn save_failed(req: &Request<'_>, status: Status) -> Response<'static> {
+    let message = match status.code {
+        413 => FULL,
+        _ => UNAVAILABLE,
+    };
+    ErrorResponse::new(status, message).respond_to(req).unwrap_or_else(|_| {
         Response::build()
-            .status(Status::ServiceUnavailable)
+            .status(status)
             .header(ContentType::Plain)
-            .sized_body(UNAVAILABLE.len(), Cursor::new(UNAVAILABLE))
+            .sized_body(message.len(), Cursor::new(message))
             .finalize()
     })
 }
+
+/// What a visitor reads when simultaneous requests would take the session past its limits.
+const FULL: &str = "Your session is full, so this change was not saved. Delete some keys and try \
+                    again.";
 
 #[catch(default)]
 fn default(status: Status, _req: &Request<'_>) -> ErrorResponse {

@@ -107,3 +107,7 @@ mod tests {
         assert!(basic("no-colon").is_none());
     }
 }
+
+#[cfg(test)]
+#[path = "auth_header_props.rs"]
+mod props;

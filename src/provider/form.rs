@@ -62,3 +62,7 @@ impl<'r> FromData<'r> for Params {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "form_props.rs"]
+mod props;

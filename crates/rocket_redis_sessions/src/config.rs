@@ -71,8 +71,12 @@ pub struct SessionConfig {
     /// The `Domain` cookie attribute; unset means host-only. _Default:_ none.
     pub domain: Option<String>,
     /// Most bytes a session's data may hold (keys plus JSON values); an insert past it is
-    /// refused with an error. _Default:_ `65536`.
+    /// refused with an error, and so is a save that simultaneous requests would together
+    /// take past it (the store checks as it writes; the response is then 413).
+    /// _Default:_ `65536`.
     pub max_bytes: usize,
+    /// Most keys a session may hold, enforced like `max_bytes`. _Default:_ `128`.
+    pub max_keys: usize,
 }
 
 impl Default for SessionConfig {
@@ -87,6 +91,7 @@ impl Default for SessionConfig {
             same_site: SameSiteConfig::Lax,
             domain: None,
             max_bytes: 64 * 1024,
+            max_keys: 128,
         }
     }
 }
@@ -155,8 +160,8 @@ impl SessionConfig {
                  keys' hash tag and put every session in one slot",
             ));
         }
-        if self.max_bytes == 0 {
-            return Err(ConfigError::Invalid("max_bytes must be > 0"));
+        if self.max_bytes == 0 || self.max_keys == 0 {
+            return Err(ConfigError::Invalid("max_bytes and max_keys must be > 0"));
         }
         Ok(())
     }
@@ -169,6 +174,11 @@ impl SessionConfig {
     /// The idle timeout as a [`Duration`].
     pub fn idle(&self) -> Duration {
         Duration::from_secs(self.idle_timeout)
+    }
+
+    /// The store's limits: `max_bytes` and `max_keys`.
+    pub fn limits(&self) -> crate::store::Limits {
+        crate::store::Limits { max_bytes: self.max_bytes, max_keys: self.max_keys }
     }
 
     /// The absolute lifetime as a [`Duration`].

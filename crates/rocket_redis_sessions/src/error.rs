@@ -35,6 +35,12 @@ pub enum SessionError {
         /// The configured `max_bytes`.
         limit: usize,
     },
+    /// The insert would give the session more than `max_keys` keys.
+    #[error("the session would hold more than {limit} keys")]
+    TooManyKeys {
+        /// The configured `max_keys`.
+        limit: usize,
+    },
     /// The OS random source failed; no id is made from a weaker one.
     #[error("cannot mint a session id: {0}")]
     Rng(#[from] getrandom::Error),
@@ -51,7 +57,7 @@ impl SessionError {
     /// the store is down, 500 for faults of ours.
     pub fn status(&self) -> Status {
         match self {
-            Self::TooLarge { .. } => Status::PayloadTooLarge,
+            Self::TooLarge { .. } | Self::TooManyKeys { .. } => Status::PayloadTooLarge,
             Self::InvalidKey(_) => Status::BadRequest,
             Self::Deserialize { .. } => Status::Conflict,
             Self::Unavailable => Status::ServiceUnavailable,

@@ -12,10 +12,12 @@ use crate::config::{SessionConfig, StoreKind};
 use crate::layer::{SessionLayer, Slot};
 use crate::pool::RedisPool;
 use crate::state::{Commit, CookieChange};
-use crate::store::{Backend, Expiry, MemoryStore, RedisStore, SessionStore};
+use crate::store::{Backend, Expiry, MemoryStore, RedisStore, SessionStore, StoreError};
 
-/// Builds the response sent instead of the handler's when the session cannot be saved.
-pub type ErrorPage = for<'r> fn(&'r Request<'_>) -> Response<'static>;
+/// Builds the response sent instead of the handler's when the session cannot be saved:
+/// with status 503 when the store failed, 413 when the save would take the session past
+/// `max_bytes` or `max_keys` (requests writing to one session at once).
+pub type ErrorPage = for<'r> fn(&'r Request<'_>, Status) -> Response<'static>;
 
 /// Where the sessions go, as the app said when it made the fairing.
 enum Source {
@@ -68,7 +70,7 @@ impl SessionFairing {
         Self { source: Source::Store(Arc::new(store)), error_page: default_error_page }
     }
 
-    /// Uses `page` for the 503 sent when a session cannot be saved.
+    /// Uses `page` for the 503 (or 413) sent when a session cannot be saved.
     pub fn error_page(mut self, page: ErrorPage) -> Self {
         self.error_page = page;
         self
@@ -85,12 +87,13 @@ impl SessionFairing {
             Source::Pool { fetch, name } => (fetch, *name),
         };
         let expiry = Expiry { idle: config.idle(), absolute: config.absolute() };
-        let memory = || Backend::Memory(MemoryStore::new(expiry));
+        let memory = || Backend::Memory(MemoryStore::new(expiry).with_limits(config.limits()));
         if config.store == StoreKind::Memory {
             return Ok((memory(), false));
         }
         let pool = fetch(rocket).ok_or_else(|| missing_pool(rocket, name))?;
-        let redis = RedisStore::new(pool, config.key_prefix.clone(), expiry);
+        let redis =
+            RedisStore::new(pool, config.key_prefix.clone(), expiry).with_limits(config.limits());
         if config.store == StoreKind::Redis {
             return Ok((Backend::Redis(redis), false));
         }
@@ -126,15 +129,19 @@ fn missing_pool(rocket: &Rocket<Build>, name: &str) -> String {
     )
 }
 
-fn default_error_page(req: &Request<'_>) -> Response<'static> {
+fn default_error_page(req: &Request<'_>, status: Status) -> Response<'static> {
     let json = req.format().is_some_and(|f| f.is_json())
         || req.accept().is_some_and(|a| a.preferred().is_json());
-    let (content_type, body): (ContentType, &'static str) = match json {
-        true => (ContentType::JSON, r#"{"error":"session store unavailable, try again later"}"#),
-        false => (ContentType::Plain, "The session store is unavailable. Try again later.\n"),
+    let (content_type, body): (ContentType, &'static str) = match (json, status.code) {
+        (true, 413) => (ContentType::JSON, r#"{"error":"the session is full"}"#),
+        (false, 413) => (ContentType::Plain, "The session is full: nothing was saved.\n"),
+        (true, _) => {
+            (ContentType::JSON, r#"{"error":"session store unavailable, try again later"}"#)
+        }
+        (false, _) => (ContentType::Plain, "The session store is unavailable. Try again later.\n"),
     };
     Response::build()
-        .status(Status::ServiceUnavailable)
+        .status(status)
         .header(content_type)
         .sized_body(body.len(), std::io::Cursor::new(body))
         .finalize()
@@ -198,9 +205,14 @@ impl Fairing for SessionFairing {
             // browser may already hold that newer id, so the cookie is left alone: if it
             // is dead, the next request removes it.
             Ok(false) => CookieChange::Keep,
+            Err(StoreError::TooLarge) => {
+                rocket::info!("the session was not saved: it would exceed its limits");
+                *res = (self.error_page)(req, Status::PayloadTooLarge);
+                return;
+            }
             Err(e) => {
                 rocket::error!("cannot save the session: {e}");
-                *res = (self.error_page)(req);
+                *res = (self.error_page)(req, Status::ServiceUnavailable);
                 return;
             }
         };

@@ -127,17 +127,23 @@ impl Session<'_> {
     /// # Errors
     /// [`SessionError::InvalidKey`] for an empty or reserved key,
     /// [`SessionError::Serialize`] when `value` has no JSON form, [`SessionError::TooLarge`]
-    /// past `max_bytes`, [`SessionError::Rng`] when no id can be minted.
+    /// past `max_bytes`, [`SessionError::TooManyKeys`] past `max_keys`,
+    /// [`SessionError::Rng`] when no id can be minted. (Requests writing to one session at
+    /// once are checked again by the store as it saves: see
+    /// [`SessionFairing`](crate::SessionFairing).)
     pub fn insert<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<(), SessionError> {
         check_key(key)?;
         let json = serde_json::to_string(value)
             .map_err(|source| SessionError::Serialize { key: key.to_owned(), source })?;
         let mut state = self.lock();
-        let limit = self.layer.config().max_bytes;
+        let config = self.layer.config();
         let others: usize =
             state.fields().iter().filter(|(k, _)| *k != key).map(|(k, v)| k.len() + v.len()).sum();
-        if others + key.len() + json.len() > limit {
-            return Err(SessionError::TooLarge { limit });
+        if others + key.len() + json.len() > config.max_bytes {
+            return Err(SessionError::TooLarge { limit: config.max_bytes });
+        }
+        if !state.fields().contains_key(key) && state.fields().len() >= config.max_keys {
+            return Err(SessionError::TooManyKeys { limit: config.max_keys });
         }
         state.insert(key, json, now_ms(), SessionId::generate)?;
         Ok(())

@@ -142,3 +142,7 @@ impl fmt::Debug for SessionId {
 #[cfg(test)]
 #[path = "id_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "id_props.rs"]
+mod props;

@@ -3,4 +3,5 @@
 
 mod example;
 mod launch;
+mod props;
 mod store_conformance;

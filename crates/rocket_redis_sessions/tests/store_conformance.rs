@@ -7,7 +7,7 @@ use std::time::Duration;
 use redis_test_server as test_redis;
 use rocket_redis_sessions::redis;
 use rocket_redis_sessions::store::{
-    Changes, Clock, Expiry, Fields, MemoryStore, RedisStore, SessionStore, StoreError,
+    Changes, Clock, Expiry, Fields, Limits, MemoryStore, RedisStore, SessionStore, StoreError,
 };
 
 use rocket_redis_sessions::{RedisMode, RedisPool, RedisPoolConfig, SessionId};
@@ -37,9 +37,12 @@ fn expiry() -> Expiry {
     Expiry { idle: IDLE, absolute: ABSOLUTE }
 }
 
+/// The limits of every store in the suite: small, so that a few writes reach them.
+const LIMITS: Limits = Limits { max_bytes: 400, max_keys: 8 };
+
 fn memory() -> Harness<MemoryStore> {
     let (now, clock) = clock();
-    Harness { store: MemoryStore::with_clock(expiry(), clock), clock: now }
+    Harness { store: MemoryStore::with_clock(expiry(), clock).with_limits(LIMITS), clock: now }
 }
 
 fn pool_with(config: RedisPoolConfig) -> RedisPool {
@@ -59,7 +62,8 @@ fn pool(url: &str) -> RedisPool {
 fn store_on(pool: RedisPool) -> Harness<RedisStore> {
     let prefix = test_redis::unique_prefix("store");
     let (now, clock) = clock();
-    Harness { store: RedisStore::with_clock(pool, prefix, expiry(), clock), clock: now }
+    let store = RedisStore::with_clock(pool, prefix, expiry(), clock).with_limits(LIMITS);
+    Harness { store, clock: now }
 }
 
 /// A Redis store on the test binary's shared Redis Cluster.
@@ -92,7 +96,7 @@ fn redis_store() -> (Harness<RedisStore>, String) {
     let prefix = test_redis::unique_prefix("store");
     let (now, clock) = clock();
     let store = RedisStore::with_clock(pool(&url), prefix, expiry(), clock);
-    (Harness { store, clock: now }, url)
+    (Harness { store: store.with_limits(LIMITS), clock: now }, url)
 }
 
 fn id() -> SessionId {
@@ -260,6 +264,64 @@ async fn ping_answers<S: SessionStore>(h: Harness<S>) {
     h.store.ping().await.expect("a live store answers");
 }
 
+/// The size of `fields` as the limits count it.
+fn size(fields: &Fields) -> usize {
+    fields.iter().map(|(k, v)| k.len() + v.len()).sum()
+}
+
+async fn a_save_past_the_limits_is_refused_and_writes_nothing<S: SessionStore>(h: Harness<S>) {
+    let id = id();
+    h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
+    let keys: Vec<String> = (1..8).map(|i| format!("k{i}")).collect();
+    let up_to_the_cap: Changes = keys.iter().map(|k| (k.clone(), Some("1".into()))).collect();
+    assert!(h.store.update(&id, &up_to_the_cap).await.unwrap(), "8 keys: at the cap");
+    let before = fields_of(&h.store, &id).await.unwrap();
+    assert_eq!(before.len(), 8);
+
+    let one_key_more = changes(&[("k8", Some("1")), ("a", Some("2"))]);
+    assert!(matches!(h.store.update(&id, &one_key_more).await, Err(StoreError::TooLarge)));
+    let big = format!("\"{}\"", "x".repeat(400));
+    let too_big = changes(&[("a", Some(&big))]);
+    assert!(matches!(h.store.update(&id, &too_big).await, Err(StoreError::TooLarge)));
+    let renewed = next(&id);
+    assert!(matches!(h.store.renew(&id, &renewed, &too_big).await, Err(StoreError::TooLarge)));
+    assert_eq!(fields_of(&h.store, &id).await.unwrap(), before, "nothing written, still there");
+    assert_eq!(fields_of(&h.store, &renewed).await, None, "not moved");
+
+    // A key for a key, or a smaller value, fits; so does emptying it.
+    let swap = changes(&[("k1", None), ("k8", Some("1"))]);
+    assert!(h.store.update(&id, &swap).await.unwrap());
+    let remove: Changes = keys.iter().map(|k| (k.clone(), None)).collect();
+    assert!(h.store.renew(&id, &renewed, &remove).await.unwrap());
+    let left = fields_of(&h.store, &renewed).await.unwrap();
+    assert_eq!(left.keys().collect::<Vec<_>>(), ["a", "k8"]);
+}
+
+async fn simultaneous_writers_cannot_take_a_session_past_its_limits<S: SessionStore>(
+    h: Harness<S>,
+) {
+    let id = id();
+    h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
+    // 300 writers at once, each adding a field of its own (30 bytes): each alone fits.
+    let value = format!("\"{}\"", "v".repeat(24));
+    let writes: Vec<Changes> =
+        (0..300).map(|i| changes(&[(&format!("w{i:03}"), Some(value.as_str()))])).collect();
+    let results =
+        rocket::futures::future::join_all(writes.iter().map(|c| h.store.update(&id, c))).await;
+    let saved = results.iter().filter(|r| matches!(r, Ok(true))).count();
+    let refused = results.iter().filter(|r| matches!(r, Err(StoreError::TooLarge))).count();
+    assert_eq!(saved + refused, 300, "each saved or refused: {results:?}");
+    let fields = fields_of(&h.store, &id).await.unwrap();
+    assert!(
+        fields.len() <= 8 && size(&fields) <= 400,
+        "{} keys, {} bytes",
+        fields.len(),
+        size(&fields)
+    );
+    assert_eq!(fields.len(), 1 + saved, "every saved write is there, no other");
+    assert_eq!(saved, 7, "the cap of 8 keys is reached, not passed");
+}
+
 macro_rules! conformance {
     ($($test:ident),* $(,)?) => {
         mod memory_store {
@@ -313,6 +375,8 @@ conformance!(
     a_session_emptied_of_its_data_lives_on,
     a_session_past_its_absolute_lifetime_is_gone,
     ping_answers,
+    a_save_past_the_limits_is_refused_and_writes_nothing,
+    simultaneous_writers_cannot_take_a_session_past_its_limits,
 );
 
 // ---- memory store ---------------------------------------------------------------------
@@ -433,10 +497,9 @@ async fn a_redis_update_of_an_ended_session_leaves_no_key_behind() {
 
 #[rocket::async_test]
 async fn a_redis_hash_without_a_ttl_is_no_session_and_is_removed() {
-    // Every session key has a TTL. A hash without one is what an update that only sets
-    // fields (`HSET`, then `PEXPIRE … XX`) leaves for a moment when its session has just
-    // ended, or a key someone made persistent: no load serves it and no save revives it
-    // (or gives it a TTL); each removes it.
+    // Every session key has a TTL. A hash without one (a key someone made persistent) is
+    // no session: no load serves it and no save revives it (or gives it a TTL); each
+    // removes it.
     let (h, url) = redis_store();
     let exists = |key: String| {
         let url = url.clone();
@@ -466,24 +529,32 @@ async fn a_redis_hash_without_a_ttl_is_no_session_and_is_removed() {
 }
 
 #[rocket::async_test]
-async fn a_redis_session_is_its_data_and_nothing_else() {
-    // No field of ours in the hash (its creation time is in the id), except the one that
-    // keeps an empty session: Redis cannot hold an empty hash.
+async fn a_redis_session_is_its_data_and_its_size() {
+    // No field of ours in the hash (its creation time is in the id) but its size, which
+    // saves check the limits against and which keeps an empty session (Redis cannot hold
+    // an empty hash).
     let (h, url) = redis_store();
+    let hash = |id: &SessionId| {
+        let (url, key) = (url.clone(), h.store.key(id));
+        async move { test_redis::query::<Fields>(&url, redis::cmd("HGETALL").arg(key)).await }
+    };
     let id = id();
     h.store.create(&id, &record(&[("a", "1")])).await.unwrap();
-    let hash: Vec<String> =
-        test_redis::query(&url, redis::cmd("HGETALL").arg(h.store.key(&id))).await;
-    assert_eq!(hash, ["a", "1"]);
+    assert_eq!(hash(&id).await, record(&[("\0s", "2"), ("a", "1")]));
     assert!(h.store.load(&id).await.unwrap().is_some(), "the session");
     assert!(h.store.update(&id, &changes(&[("a", None)])).await.unwrap());
-    let hash: Vec<String> =
-        test_redis::query(&url, redis::cmd("HGETALL").arg(h.store.key(&id))).await;
-    assert_eq!(hash, ["\0", ""]);
-    assert!(h.store.update(&id, &changes(&[("b", Some("2"))])).await.unwrap());
-    let hash: Vec<String> =
-        test_redis::query(&url, redis::cmd("HGETALL").arg(h.store.key(&id))).await;
-    assert_eq!(hash, ["\0", "", "b", "2"], "the placeholder stays (one more field is cheap)");
+    assert_eq!(hash(&id).await, record(&[("\0s", "0")]));
+    assert!(h.store.update(&id, &changes(&[("b", Some("22"))])).await.unwrap());
+    assert_eq!(hash(&id).await, record(&[("\0s", "3"), ("b", "22")]));
+
+    // A session written without its size (by an earlier version, with the empty marker)
+    // is measured at its next save, and the marker goes.
+    let key = h.store.key(&id);
+    let old: redis::Cmd = redis::cmd("HSET").arg(&key).arg("\0").arg("").to_owned();
+    let _: () = test_redis::query(&url, &old).await;
+    let _: () = test_redis::query(&url, redis::cmd("HDEL").arg(&key).arg("\0s")).await;
+    assert!(h.store.update(&id, &changes(&[("c", Some("4"))])).await.unwrap());
+    assert_eq!(hash(&id).await, record(&[("\0s", "5"), ("b", "22"), ("c", "4")]));
 }
 
 #[rocket::async_test]
@@ -522,11 +593,27 @@ async fn a_redis_field_that_is_not_json_is_skipped_and_kept() {
 }
 
 #[rocket::async_test]
+async fn a_redis_store_on_a_resp3_connection_reads_its_sessions_back() {
+    // `?protocol=resp3` in the URL: replies come in RESP3's types (a hash as a map).
+    let url = format!("{}?protocol=resp3", test_redis::shared_url());
+    let store = RedisStore::new(pool(&url), test_redis::unique_prefix("resp3"), expiry());
+    let id = id();
+    store.create(&id, &record(&[("a", "1")])).await.unwrap();
+    assert_eq!(store.load(&id).await.unwrap(), Some(record(&[("a", "1")])));
+    assert!(store.update(&id, &changes(&[("b", Some("2"))])).await.unwrap());
+    let renewed = next(&id);
+    assert!(store.renew(&id, &renewed, &Changes::new()).await.unwrap());
+    assert_eq!(store.load(&renewed).await.unwrap(), Some(record(&[("a", "1"), ("b", "2")])));
+    assert_eq!(store.load(&id).await.unwrap(), None);
+}
+
+#[rocket::async_test]
 async fn large_sessions_are_created_updated_and_renewed_whole() {
     // Lua's unpack() has a limit of about 8000 values, so the scripts write in slices:
     // 6000 fields need two, and 9000 set or removed at once (18000 or 9000 values) go past
     // the limit both ways.
-    let (h, _) = redis_store();
+    let (h, url) = redis_store();
+    let h = Harness { store: RedisStore::new(pool(&url), h.store.key(&id()), expiry()), ..h };
     let id = id();
     let renewed = next(&id);
     let again = next(&renewed);
@@ -567,7 +654,14 @@ async fn a_redis_store_without_redis_reports_it_unavailable() {
     let loaded = store.load(&id()).await;
     assert!(matches!(loaded, Err(StoreError::Unavailable(_))), "got {loaded:?}");
     assert!(store.ping().await.is_err());
+    assert!(store.pool().is_unavailable(), "the breaker is open");
     server.restart();
-    store.ping().await.expect("the pool recovers by itself once Redis is back");
+    // The pool recovers by itself once Redis is back: its probe closes the breaker.
+    let back = std::time::Instant::now();
+    while store.ping().await.is_err() {
+        assert!(back.elapsed() < Duration::from_secs(2), "not recovered within 2 s");
+        rocket::tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(store.load(&id()).await.unwrap(), None);
+    assert_eq!(store.pool().breaker_trips(), 1);
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
-use super::{Changes, Clock, Expiry, Fields, SessionStore, StoreError};
+use super::{Changes, Clock, Expiry, Fields, Limits, SessionStore, StoreError};
 use crate::SessionId;
 
 /// Expired entries are swept after this many creations.
@@ -15,6 +15,7 @@ const SWEEP_EVERY: u32 = 1024;
 #[derive(Debug)]
 pub struct MemoryStore {
     expiry: Expiry,
+    limits: Limits,
     clock: Clock,
     inner: Mutex<Inner>,
 }
@@ -39,7 +40,14 @@ impl MemoryStore {
 
     /// An empty store reading the time from `clock`.
     pub fn with_clock(expiry: Expiry, clock: Clock) -> Self {
-        Self { expiry, clock, inner: Mutex::new(Inner::default()) }
+        Self { expiry, limits: Limits::NONE, clock, inner: Mutex::new(Inner::default()) }
+    }
+
+    /// The store, refusing saves past `limits` ([`StoreError::TooLarge`]).
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Number of live sessions.
@@ -88,13 +96,21 @@ impl MemoryStore {
     }
 }
 
-fn apply(fields: &mut Fields, changes: &Changes) {
+/// `fields` with `changes` applied, if `limits` allow the result (checked under the
+/// store's lock: the same step as the write).
+fn apply(fields: &mut Fields, changes: &Changes, limits: &Limits) -> Result<(), StoreError> {
+    let mut after = fields.clone();
     for (field, value) in changes {
         match value {
-            Some(value) => fields.insert(field.clone(), value.clone()),
-            None => fields.remove(field),
+            Some(value) => after.insert(field.clone(), value.clone()),
+            None => after.remove(field),
         };
     }
+    if !limits.allow(fields, &after) {
+        return Err(StoreError::TooLarge);
+    }
+    *fields = after;
+    Ok(())
 }
 
 #[rocket::async_trait]
@@ -128,10 +144,7 @@ impl SessionStore for MemoryStore {
         let now = self.clock.now_ms();
         let mut inner = self.lock();
         match self.touch(&mut inner, id, now) {
-            Some(entry) => {
-                apply(&mut entry.fields, changes);
-                Ok(true)
-            }
+            Some(entry) => apply(&mut entry.fields, changes, &self.limits).map(|()| true),
             None => Ok(false),
         }
     }
@@ -147,13 +160,13 @@ impl SessionStore for MemoryStore {
         if self.touch(&mut inner, new, now).is_some() {
             return Err(StoreError::Collision);
         }
-        if self.touch(&mut inner, old, now).is_none() {
-            return Ok(false);
-        }
-        let Some(mut entry) = inner.entries.remove(old) else {
+        let Some(entry) = self.touch(&mut inner, old, now) else {
             return Ok(false);
         };
-        apply(&mut entry.fields, changes);
+        apply(&mut entry.fields, changes, &self.limits)?;
+        let Some(entry) = inner.entries.remove(old) else {
+            return Ok(false);
+        };
         inner.entries.insert(new.clone(), entry);
         Ok(true)
     }

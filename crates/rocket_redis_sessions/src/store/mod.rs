@@ -47,6 +47,32 @@ impl Expiry {
     }
 }
 
+/// How large a session may grow: a save past either limit is refused
+/// ([`StoreError::TooLarge`]) in the same step that would write it, so the limits hold
+/// however many requests write to one session at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most bytes of data (every key and value, as stored).
+    pub max_bytes: usize,
+    /// Most keys.
+    pub max_keys: usize,
+}
+
+impl Limits {
+    /// No limits.
+    pub const NONE: Self = Self { max_bytes: usize::MAX, max_keys: usize::MAX };
+
+    /// Whether `fields` are within the limits, or no further past them than `before`
+    /// (a write that does not grow a session past a limit is allowed).
+    pub fn allow(&self, before: &Fields, after: &Fields) -> bool {
+        let size = |fields: &Fields| fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+        let (size_before, size_after) = (size(before), size(after));
+        let bytes_ok = size_after <= self.max_bytes || size_after <= size_before;
+        let keys_ok = after.len() <= self.max_keys || after.len() <= before.len();
+        bytes_ok && keys_ok
+    }
+}
+
 /// `d` in whole milliseconds, saturating.
 pub(crate) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
@@ -95,6 +121,10 @@ pub enum StoreError {
     /// `create` or `renew` found a record under the new id already.
     #[error("a session with this id already exists")]
     Collision,
+    /// `update` or `renew` would take the session past the store's [`Limits`]; nothing
+    /// was written.
+    #[error("the session would exceed its size or key limit")]
+    TooLarge,
 }
 
 /// A place to keep sessions. Each method is one step: no other call ever sees it half
@@ -116,6 +146,9 @@ pub enum StoreError {
 ///   and `old` stops working. `false` when `old` is gone; [`StoreError::Collision`] when
 ///   `new` is taken. `new` carries `old`'s creation time ([`SessionId::generate`] given
 ///   `old.created_ms()`), so the absolute lifetime goes on from the same start.
+/// - `update` and `renew` refuse changes that would take the record past the store's
+///   [`Limits`] (more bytes or keys than allowed, and more than before) with
+///   [`StoreError::TooLarge`], writing nothing, checked in the same step as the write.
 /// - `replace` is `delete(old)` then `create(id)` as one step.
 /// - `delete` removes the record; deleting a missing record succeeds.
 /// - A record may have no fields: a session emptied by `update` or `renew` still exists.

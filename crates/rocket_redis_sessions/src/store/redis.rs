@@ -1,9 +1,10 @@
 //! [`RedisStore`]: one Redis hash per session, one field per session key.
 //!
 //! ```text
-//! {prefix}{sha256hex(id)}  HASH  TTL = min(idle, time left before the absolute deadline)
+//! {prefix}{tag}{sha256hex(id)}  HASH  TTL = min(idle, time left before the absolute deadline)
 //!   "<key>"   JSON text of each session value
-//!   "\0"     "" only in a session without data (Redis holds no empty hash)
+//!   "\0s"    the data's size: bytes of every key and value (also keeps an empty
+//!            session's hash in being: Redis holds no empty hash)
 //! ```
 //! The hash holds the session's data and nothing else: the creation time, which the
 //! absolute lifetime is counted from, is part of the id (see [`SessionId`]), so a load
@@ -13,17 +14,16 @@
 //! serves it and no save revives it (or gives it one); each deletes it.
 //!
 //! Every operation is one round trip: a load is `HGETALL` + `PEXPIRE … XX` pipelined (plus
-//! a `PEXPIRE` cut to the absolute deadline in a session's last idle period). An update that
-//! only sets fields, the most common write, is `HSET` + `PEXPIRE … XX` pipelined: if the
-//! session had ended, the `HSET` made a hash without a TTL, which is deleted in a second
-//! round trip, only then. Creates and the other saves, which must check and write in one
-//! step, are Lua scripts sent by `EVALSHA` (with one `EVAL` fallback the first time a
-//! server sees them). Entering a script costs Redis more than two plain commands
-//! (`bench/redis-cpu.sh` measures both).
+//! a `PEXPIRE` cut to the absolute deadline in a session's last idle period). Creates and
+//! saves, which must check and write in one step, are Lua scripts sent by `EVALSHA` (with
+//! one `EVAL` fallback the first time a server sees them): a save checks that the session
+//! still exists and that the changes keep it within `max_bytes` and `max_keys` ([`Limits`])
+//! in the step that writes them, so that no number of simultaneous writers can take a
+//! session past its limits.
 
 use redis::{self, Cmd, ErrorKind, RedisError, Script, ServerErrorKind, Value};
 
-use super::{Changes, Clock, Expiry, Fields, SessionStore, StoreError};
+use super::{Changes, Clock, Expiry, Fields, Limits, SessionStore, StoreError};
 use crate::SessionId;
 use crate::pool::{Durability, RedisPool, RedisPoolError};
 
@@ -33,6 +33,7 @@ pub struct RedisStore {
     pool: RedisPool,
     prefix: String,
     expiry: Expiry,
+    limits: Limits,
     clock: Clock,
     scripts: Scripts,
 }
@@ -74,7 +75,14 @@ impl RedisStore {
             create: Lua::new(include_str!("lua/create.lua")),
             save: Lua::new(include_str!("lua/save.lua")),
         };
-        Self { pool, prefix: prefix.into(), expiry, clock, scripts }
+        Self { pool, prefix: prefix.into(), expiry, limits: Limits::NONE, clock, scripts }
+    }
+
+    /// The store, refusing saves past `limits` ([`StoreError::TooLarge`]).
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// The Redis key of `id`.
@@ -120,8 +128,8 @@ impl RedisStore {
         let ttl = self.expiry.ttl_ms(id.created_ms(), self.clock.now_ms()).unwrap_or(1);
         let size = fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
         let value = self
-            .run(&self.scripts.create, &keys, 1 + 2 * fields.len(), size, |cmd| {
-                cmd.arg(ttl);
+            .run(&self.scripts.create, &keys, 2 + 2 * fields.len(), size, |cmd| {
+                cmd.arg(ttl).arg(size);
                 for (field, value) in fields {
                     cmd.arg(field).arg(value);
                 }
@@ -129,7 +137,7 @@ impl RedisStore {
             .await?;
         match Saved::from_reply(&value)? {
             Saved::Done => Ok(()),
-            Saved::Gone | Saved::Taken => Err(StoreError::Collision),
+            Saved::Gone | Saved::Taken | Saved::TooLarge => Err(StoreError::Collision),
         }
     }
 
@@ -162,13 +170,13 @@ impl RedisStore {
             }
             (hash, Some(Value::Int(1))) => hash,
             // `PEXPIRE … XX` found no TTL: no session, or a hash without one, which no session
-            // is (every key the store writes has a TTL): the remains of an update racing the
-            // end of its session (which deletes it itself in a moment), or a key someone
-            // made persistent. Never served, and deleted if it still has no TTL.
+            // is (every key the store writes has a TTL): a key someone made persistent, or
+            // wrote by hand. Never served, and deleted if it still has no TTL.
             (Some(Value::Array(items)), _) if !items.is_empty() => {
-                rocket::warn!("session {key}: a hash without a TTL is no session; deleting it");
-                self.sweep(&key).await?;
-                return Ok(None);
+                return self.not_a_session(&key).await;
+            }
+            (Some(Value::Map(items)), _) if !items.is_empty() => {
+                return self.not_a_session(&key).await;
             }
             _ => return Ok(None),
         };
@@ -197,8 +205,10 @@ impl RedisStore {
     /// # Errors
     /// As the trait's.
     pub async fn update(&self, id: &SessionId, changes: &Changes) -> Result<bool, StoreError> {
-        let saved = self.save(id, None, changes).await?;
-        Ok(saved == Saved::Done)
+        match self.save(id, None, changes).await? {
+            Saved::TooLarge => Err(StoreError::TooLarge),
+            saved => Ok(saved == Saved::Done),
+        }
     }
 
     /// [`SessionStore::renew`].
@@ -213,6 +223,7 @@ impl RedisStore {
     ) -> Result<bool, StoreError> {
         match self.save(old, Some(&self.key(new)), changes).await? {
             Saved::Taken => Err(StoreError::Collision),
+            Saved::TooLarge => Err(StoreError::TooLarge),
             saved => Ok(saved == Saved::Done),
         }
     }
@@ -250,67 +261,27 @@ impl RedisStore {
             return Ok(Saved::Gone);
         };
         let size = changes.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, String::len)).sum();
-        if new_key.is_none() && !changes.is_empty() && changes.iter().all(|(_, v)| v.is_some()) {
-            return self.set_fields(key, ttl, changes, size).await;
-        }
         let keys: Vec<&str> = std::iter::once(key).chain(new_key).collect();
+        let Limits { max_bytes, max_keys } = self.limits;
         let value = self
-            .run(&self.scripts.save, &keys, 2 + 2 * changes.len(), size, |cmd| {
-                cmd.arg(ttl);
+            .run(&self.scripts.save, &keys, 4 + 2 * changes.len(), size, |cmd| {
+                cmd.arg(ttl).arg(max_bytes).arg(max_keys);
                 push_changes(cmd, changes);
             })
             .await?;
         Saved::from_reply(&value)
     }
 
-    /// The most common save, one that only sets fields, without a script (entering Lua
-    /// costs Redis more than both commands here): `HSET`, then `PEXPIRE … XX`, which
-    /// restarts the idle timeout of a live session (every live session has a TTL) and
-    /// answers whether there was one. If the session had ended, the `HSET` made a hash
-    /// without a TTL, which no load or save accepts: it is deleted in one more round trip,
-    /// only then (if that fails, the next load of the id deletes it). `changes` set fields
-    /// only, holding `size` bytes.
-    async fn set_fields(
-        &self,
-        key: &str,
-        ttl: u64,
-        changes: &Changes,
-        size: usize,
-    ) -> Result<Saved, StoreError> {
-        let mut set = command("HSET", 1 + 2 * changes.len(), key.len() + size);
-        set.arg(key);
-        for (field, value) in changes {
-            if let Some(value) = value {
-                set.arg(field).arg(value);
-            }
-        }
-        let mut touch = command("PEXPIRE", 3, key.len());
-        touch.arg(key).arg(ttl).arg("XX");
-        let mut pipe = redis::Pipeline::with_capacity(3);
-        pipe.add_command(set).add_command(touch);
-        let durability = self.pool.durability();
-        if let Some(durability) = durability {
-            pipe.add_command(wait(durability));
-        }
-        let mut replies = self.send_pipeline(&pipe).await?;
-        if let Some(durability) = durability {
-            confirmed(replies.pop(), durability)?;
-        }
-        match replies.as_slice() {
-            [Value::ServerError(e), _] | [_, Value::ServerError(e)] => {
-                Err(redis_down(e.clone().into()))
-            }
-            [Value::Int(_), Value::Int(1)] => Ok(Saved::Done),
-            [Value::Int(_), Value::Int(_)] => {
-                self.sweep(key).await?;
-                Ok(Saved::Gone)
-            }
-            _ => Err(redis_down((ErrorKind::Parse, "unexpected reply to HSET + PEXPIRE").into())),
-        }
+    /// A load found a hash without a TTL at `key`: no session; deleted unless it has
+    /// since been given a TTL.
+    async fn not_a_session(&self, key: &str) -> Result<Option<Fields>, StoreError> {
+        rocket::warn!("session {key}: a hash without a TTL is no session; deleting it");
+        self.sweep(key).await?;
+        Ok(None)
     }
 
-    /// Deletes the hash at `key` if it has no TTL: what an update of an ended session
-    /// leaves. A live session (with its TTL) is left alone.
+    /// Deletes the hash at `key` if it has no TTL (no session: a key made persistent or
+    /// written by hand). A live session (with its TTL) is left alone.
     async fn sweep(&self, key: &str) -> Result<(), StoreError> {
         let sweep = redis::cmd("PEXPIRE").arg(key).arg(0).arg("NX").to_owned();
         self.send(&sweep, None).await.map(drop)
@@ -476,13 +447,18 @@ fn push_changes(cmd: &mut Cmd, changes: &Changes) {
 /// out; so is a field whose name or value is not UTF-8, or whose value is not JSON (kept
 /// in Redis, with a warning).
 fn decode_hash(value: Value, key: &str) -> Option<Fields> {
-    let items = match value {
-        Value::Array(items) if !items.is_empty() => items,
+    // RESP2 answers a flat array of fields and values, RESP3 (`?protocol=resp3` in the
+    // URL) a map.
+    let pairs: Box<dyn Iterator<Item = (Value, Value)>> = match value {
+        Value::Array(items) if !items.is_empty() => {
+            let mut items = items.into_iter();
+            Box::new(std::iter::from_fn(move || Some((items.next()?, items.next()?))))
+        }
+        Value::Map(pairs) if !pairs.is_empty() => Box::new(pairs.into_iter()),
         _ => return None,
     };
     let mut fields = Fields::new();
-    let mut pairs = items.into_iter();
-    while let (Some(field), Some(value)) = (pairs.next(), pairs.next()) {
+    for (field, value) in pairs {
         let (Value::BulkString(field), Value::BulkString(value)) = (field, value) else {
             continue;
         };
@@ -512,6 +488,8 @@ enum Saved {
     Gone,
     /// The new id of a rotation was taken: nothing written.
     Taken,
+    /// The changes would take the session past its limits: nothing written.
+    TooLarge,
 }
 
 impl Saved {
@@ -520,6 +498,7 @@ impl Saved {
             Value::Int(1) => Ok(Self::Done),
             Value::Int(0) => Ok(Self::Gone),
             Value::Int(-1) => Ok(Self::Taken),
+            Value::Int(-2) => Ok(Self::TooLarge),
             _ => Err(redis_down((ErrorKind::Parse, "unexpected reply to a session script").into())),
         }
     }
@@ -569,3 +548,7 @@ impl SessionStore for RedisStore {
         RedisStore::ping(self).await
     }
 }
+
+#[cfg(test)]
+#[path = "redis_props.rs"]
+mod props;
