@@ -55,7 +55,7 @@ pub fn rocket_from(figment: Figment) -> Rocket<Build> {
     // The dashboard puts the app's own keys into words; a pending sign-in's verifier and
     // full `state` never show on it.
     let app_keys = AppKeys::default()
-        .with(oauth::flow::PREFIX, "Sign-in under way", oauth::flow::describe_pending)
+        .with(oauth::flow::KEY, "Sign-ins under way", oauth::flow::describe_pending)
         .with(oauth::flow::USED_KEY, "Finished sign-ins", oauth::flow::describe_used);
     rocket::custom(figment)
         .attach(SessionsDb::init())

@@ -110,6 +110,22 @@ impl Browser {
     async fn session(&self) -> Value {
         self.get("/api/session").await.json().await.unwrap()
     }
+
+    /// The session's hash key in Redis (the test's one session).
+    async fn session_key(&self) -> String {
+        let keys = common::redis::keys(&self.redis_url, &self.prefix).await;
+        let sessions: Vec<&String> = keys.iter().filter(|k| !k.contains("provider:")).collect();
+        assert_eq!(sessions.len(), 1, "{keys:?}");
+        sessions[0].clone()
+    }
+
+    /// The attempts under way as stored (the API shows them only in words).
+    async fn stored_flows(&self) -> Vec<Value> {
+        let key = self.session_key().await;
+        let get = redis::cmd("HGET").arg(&key).arg("_oauth_flows").to_owned();
+        let raw: Option<String> = common::redis::query(&self.redis_url, &get).await;
+        raw.map(|raw| serde_json::from_str(&raw).unwrap()).unwrap_or_default()
+    }
 }
 
 fn location(res: &Response) -> String {
@@ -152,10 +168,13 @@ async fn page_text(res: Response, status: StatusCode) -> String {
 async fn the_round_trip_signs_in_returns_to_the_page_rotates_the_id_and_leaves_no_token() {
     let b = Browser::open("round-trip").await;
     let authorize = b.start(Some("/counter")).await;
-    let pending = b.session().await;
-    let flows: Vec<&String> =
-        pending.as_object().unwrap().keys().filter(|k| k.starts_with("_oauth_flow:")).collect();
-    assert_eq!(flows.len(), 1, "the state and verifier wait in the session: {pending}");
+    let flows = b.stored_flows().await;
+    assert_eq!(flows.len(), 1, "the state and verifier wait in the session: {flows:?}");
+    let state = query_param(&authorize, "state");
+    assert_eq!(flows[0]["state"], state, "{flows:?}");
+    let described = b.session().await["_oauth_flows"].to_string();
+    assert!(!described.contains(&state), "the API never shows the state: {described}");
+    assert!(!described.contains(flows[0]["verifier"].as_str().unwrap()), "{described}");
     let before = b.cookie().expect("a session cookie");
     let page = page_text(b.get("/").await, StatusCode::OK).await;
     let token_before = input_value(&page, "csrf_token");
@@ -172,8 +191,7 @@ async fn the_round_trip_signs_in_returns_to_the_page_rotates_the_id_and_leaves_n
     assert!(page.contains("Signed in as <strong>Grace Hopper</strong>"), "{page}");
     assert!(page.contains("Signed in as Grace Hopper with Demo provider"), "the flash: {page}");
     assert_ne!(input_value(&page, "csrf_token"), token_before, "a new CSRF token too");
-    let data = b.session().await;
-    assert!(!data.as_object().unwrap().keys().any(|k| k.starts_with("_oauth_flow:")), "{data}");
+    assert!(b.stored_flows().await.is_empty(), "the attempt is used up");
     // The app read who signed in and revoked the token at once: none is left alive at
     // the provider (the code is spent, the note of its exchange stays for replays).
     let provider = format!("{}provider:", b.prefix);
@@ -314,18 +332,12 @@ async fn an_attempt_older_than_ten_minutes_is_refused_and_used_up() {
     let authorize = b.start(None).await;
     let back = b.consent(&authorize, "approve", "Ada").await;
     // Age the stored attempt by eleven minutes, in Redis, where the session lives.
-    let keys = common::redis::keys(&b.redis_url, &b.prefix).await;
-    let sessions: Vec<&String> = keys.iter().filter(|k| !k.contains("provider:")).collect();
-    assert_eq!(sessions.len(), 1, "{keys:?}");
-    let key = sessions[0];
-    let fields: Vec<String> =
-        common::redis::query(&b.redis_url, redis::cmd("HKEYS").arg(key)).await;
-    let field = fields.iter().find(|f| f.starts_with("_oauth_flow:")).expect("a pending attempt");
-    let raw: String =
-        common::redis::query(&b.redis_url, redis::cmd("HGET").arg(key).arg(field)).await;
-    let mut flow: Value = serde_json::from_str(&raw).unwrap();
-    flow["created_at"] = json!(flow["created_at"].as_u64().unwrap() - 660);
-    let write = redis::cmd("HSET").arg(key).arg(field).arg(flow.to_string()).to_owned();
+    let key = b.session_key().await;
+    let mut flows = b.stored_flows().await;
+    assert_eq!(flows.len(), 1, "a pending attempt");
+    flows[0]["created_at"] = json!(flows[0]["created_at"].as_u64().unwrap() - 660);
+    let flows = Value::Array(flows).to_string();
+    let write = redis::cmd("HSET").arg(&key).arg("_oauth_flows").arg(flows).to_owned();
     let _: () = common::redis::query(&b.redis_url, &write).await;
 
     let page = b.refusal(&back).await;
@@ -385,10 +397,7 @@ async fn the_number_of_attempts_under_way_is_capped() {
     for _ in 0..7 {
         authorize.push(b.start(None).await);
     }
-    let data = b.session().await;
-    let pending =
-        data.as_object().unwrap().keys().filter(|k| k.starts_with("_oauth_flow:")).count();
-    assert_eq!(pending, 5, "max_pending = 5: {data}");
+    assert_eq!(b.stored_flows().await.len(), 5, "max_pending = 5");
     // The newest attempt works; the oldest was dropped.
     let newest = b.consent(&authorize[6], "approve", "New").await;
     assert_eq!(b.get(&newest).await.status(), StatusCode::SEE_OTHER);
@@ -464,4 +473,25 @@ async fn a_port_picked_at_launch_with_the_built_in_provider_stops_the_launch() {
         json!({ "port": 0, "provider.enabled": false }),
     );
     rocket_redis_sessions_demo::rocket_from(figment).ignite().await.expect("no provider, no need");
+}
+
+/// 50 sign-ins started at once in one session: the list of attempts is one key, written
+/// whole, so the cap of 5 holds however many requests write it at the same time.
+#[rocket::async_test]
+async fn simultaneous_sign_ins_cannot_pass_the_cap() {
+    let b = Browser::open("cap-at-once").await;
+    assert_eq!(b.get("/").await.status(), StatusCode::OK, "a session first");
+    let starts = (0..50).map(|_| b.get("/oauth/login?provider=demo"));
+    let statuses: Vec<StatusCode> =
+        rocket::futures::future::join_all(starts).await.iter().map(|r| r.status()).collect();
+    assert!(statuses.iter().all(|s| *s == StatusCode::SEE_OTHER), "{statuses:?}");
+    let flows = b.stored_flows().await;
+    println!("50 simultaneous sign-ins left {} under way", flows.len());
+    assert!((1..=5).contains(&flows.len()), "max_pending = 5: {}", flows.len());
+}
+
+/// The value of query parameter `name` in `url`.
+fn query_param(url: &str, name: &str) -> String {
+    let url = reqwest::Url::parse(url).unwrap();
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).unwrap()
 }

@@ -290,8 +290,8 @@ async fn a_session_holding_only_the_apps_keys_reads_as_empty_and_app_keys_read_a
         .arg(&key)
         .arg("_user")
         .arg(user.to_string())
-        .arg("_oauth_flow:abc")
-        .arg(flow.to_string())
+        .arg("_oauth_flows")
+        .arg(json!([flow]).to_string())
         .arg("_oauth_used")
         .arg(json!(["aa", "bb"]).to_string())
         .to_owned();
@@ -318,8 +318,8 @@ async fn a_session_holding_only_the_apps_keys_reads_as_empty_and_app_keys_read_a
     assert_eq!(api["_user"]["text"], "Grace (through demo)", "{api}");
     assert_eq!(api["_user"]["at"], "2026-12-01T20:00:01Z", "{api}");
     assert_eq!(api["_csrf"]["label"], "CSRF token", "{api}");
-    let flow = api["_oauth_flow:abc"]["text"].as_str().unwrap();
-    assert!(flow.contains("with demo, waiting for the provider"), "{api}");
+    let flow = api["_oauth_flows"]["text"].as_str().unwrap();
+    assert!(flow.contains("1 sign-in with demo, waiting for the provider"), "{api}");
 }
 
 #[rocket::async_test]

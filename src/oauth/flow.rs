@@ -1,5 +1,9 @@
-//! Pending sign-in attempts: one session key per attempt, so that two tabs signing in at
-//! once both work, each holding the `state` and PKCE verifier of its round trip.
+//! Pending sign-in attempts, each holding the `state` and PKCE verifier of its round trip,
+//! all in one session key: a list of at most `max_pending`, oldest dropped first. One key,
+//! written whole, holds that cap whatever the number of simultaneous requests (each
+//! request's write replaces the list; no two requests can add up past it). Two tabs
+//! signing in one after the other both work; two sign-ins started in the same instant
+//! may keep only one (the other's callback then says to start again).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -11,8 +15,8 @@ use serde_json::Value;
 
 use crate::page::Described;
 
-/// Session keys of pending attempts start with this.
-pub const PREFIX: &str = "_oauth_flow:";
+/// Session key of the list of attempts under way.
+pub const KEY: &str = "_oauth_flows";
 /// Session key of the digests of recently used `state` values (to tell a replay apart).
 pub const USED_KEY: &str = "_oauth_used";
 /// How many used `state` digests are remembered.
@@ -67,20 +71,20 @@ impl PendingFlow {
         now.saturating_sub(self.created_at) > MAX_AGE.as_secs()
     }
 
-    /// Keeps `self` in the session under a key of its own; with `max_pending` attempts
-    /// under way already, the oldest ones are dropped first.
+    /// Adds `self` to the session's attempts; with `max_pending` under way already, the
+    /// oldest ones (and any expired) are dropped first.
     ///
     /// # Errors
     /// The session's error when it cannot be stored.
     pub fn start(&self, session: &Session<'_>, max_pending: usize) -> Result<(), SessionError> {
+        let now = unix_now().as_secs();
         let mut pending = pending(session);
-        pending.sort_by_key(|(_, flow)| (flow.created_at, flow.started_ns));
+        pending.retain(|flow| !flow.is_expired(now));
+        pending.sort_by_key(|flow| (flow.created_at, flow.started_ns));
         let excess = (pending.len() + 1).saturating_sub(max_pending.max(1));
-        for (key, _) in pending.iter().take(excess) {
-            session.remove(key);
-        }
-        let key = format!("{PREFIX}{}", &digest(&self.state)[..12]);
-        session.insert(&key, self)
+        pending.drain(..excess);
+        pending.push(self.clone());
+        session.insert(KEY, &pending)
     }
 
     /// Takes the attempt whose `state` is `state` out of the session, comparing every
@@ -90,18 +94,25 @@ impl PendingFlow {
     /// # Errors
     /// The session's error when the used-state list cannot be stored.
     pub fn take(session: &Session<'_>, state: &str) -> Result<Found, SessionError> {
+        let mut pending = pending(session);
         let mut found = None;
-        for (key, flow) in pending(session) {
+        for (i, flow) in pending.iter().enumerate() {
             if bool::from(flow.state.as_bytes().ct_eq(state.as_bytes())) {
-                found = Some((key, flow));
+                found = Some(i);
             }
         }
         let used: Vec<String> = session.get(USED_KEY).ok().flatten().unwrap_or_default();
-        let Some((key, flow)) = found else {
+        let Some(i) = found else {
             let replay = used.contains(&digest(state));
             return Ok(if replay { Found::Used } else { Found::Unknown });
         };
-        session.remove(&key);
+        let flow = pending.remove(i);
+        match pending.is_empty() {
+            true => {
+                session.remove(KEY);
+            }
+            false => session.insert(KEY, &pending)?,
+        }
         let mut used = used;
         used.push(digest(state));
         let skip = used.len().saturating_sub(USED_KEPT);
@@ -110,15 +121,24 @@ impl PendingFlow {
     }
 }
 
-/// The dashboard's words for a pending attempt: its provider and start, never its
-/// verifier or `state`.
+/// The dashboard's words for the attempts under way: how many, with which providers, and
+/// when the latest started; never a verifier or a `state`.
 pub fn describe_pending(value: &Value) -> Described {
-    match serde_json::from_value::<PendingFlow>(value.clone()) {
-        Ok(flow) => Described {
-            text: format!("with {}, waiting for the provider to send you back", flow.provider),
-            at: Some(flow.created_at),
-        },
-        Err(_) => Described::text("an attempt of an unknown shape"),
+    match serde_json::from_value::<Vec<PendingFlow>>(value.clone()) {
+        Ok(flows) if !flows.is_empty() => {
+            let mut providers: Vec<&str> = flows.iter().map(|f| f.provider.as_str()).collect();
+            providers.dedup();
+            let n = flows.len();
+            let plural = if n == 1 { "" } else { "s" };
+            Described {
+                text: format!(
+                    "{n} sign-in{plural} with {}, waiting for the provider to send you back",
+                    providers.join(", ")
+                ),
+                at: flows.iter().map(|f| f.created_at).max(),
+            }
+        }
+        _ => Described::text("attempts of an unknown shape"),
     }
 }
 
@@ -132,14 +152,10 @@ pub fn describe_used(value: &Value) -> Described {
     ))
 }
 
-/// Every pending attempt with its session key, for the `/oauth` page and the cap.
-pub fn pending(session: &Session<'_>) -> Vec<(String, PendingFlow)> {
-    session
-        .keys()
-        .into_iter()
-        .filter(|key| key.starts_with(PREFIX))
-        .filter_map(|key| Some((key.clone(), session.get::<PendingFlow>(&key).ok()??)))
-        .collect()
+/// Every attempt under way, oldest first, for the `/oauth` page and the cap (a list of
+/// an unknown shape counts as none).
+pub fn pending(session: &Session<'_>) -> Vec<PendingFlow> {
+    session.get(KEY).ok().flatten().unwrap_or_default()
 }
 
 /// A return path that stays on this site: it starts with one `/`, has no backslash or

@@ -38,7 +38,7 @@ fn page(
     let now = flow::unix_now().as_secs();
     let mut pending: Vec<PendingView> = flow::pending(&session)
         .into_iter()
-        .map(|(_, f)| PendingView {
+        .map(|f| PendingView {
             state_start: f.state.chars().take(6).collect(),
             age_seconds: now.saturating_sub(f.created_at),
             provider: f.provider,
