@@ -30,7 +30,8 @@ fn random(label: &str) -> String {
 struct Visit {
     http: Client,
     base: String,
-    cookie: Option<String>,
+    /// Every cookie the app set and has not removed, by name.
+    cookies: std::collections::BTreeMap<String, String>,
     secrets: Vec<String>,
 }
 
@@ -42,24 +43,28 @@ impl Visit {
         }
     }
 
-    /// Keeps the session cookie the response sets, if any, as a secret.
+    /// Keeps the cookies the response sets (their values as secrets), drops those it
+    /// removes.
     fn keep_cookie(&mut self, headers: &HeaderMap) {
         for value in headers.get_all(SET_COOKIE) {
             let value = value.to_str().unwrap();
-            if let Some(rest) = value.strip_prefix("session=") {
-                let id = rest.split(';').next().unwrap().to_owned();
-                if !id.is_empty() {
-                    self.secrets.push(id.clone());
-                    self.cookie = Some(id);
+            let pair = value.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            match value.is_empty() {
+                true => self.cookies.remove(name),
+                false => {
+                    self.secrets.push(value.to_owned());
+                    self.cookies.insert(name.to_owned(), value.to_owned())
                 }
-            }
+            };
         }
     }
 
     fn with_cookie(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match &self.cookie {
-            Some(id) => request.header("cookie", format!("session={id}")),
-            None => request,
+        let header: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        match header.is_empty() {
+            true => request,
+            false => request.header("cookie", header.join("; ")),
         }
     }
 
@@ -154,7 +159,8 @@ async fn run_at(level: &str, redis_url: &str) -> (String, Vec<String>) {
         assert!(Instant::now() < deadline, "the app did not answer within 30 s");
         rocket::tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let mut v = Visit { http, base, cookie: None, secrets: vec![client_secret.clone()] };
+    let mut v =
+        Visit { http, base, cookies: Default::default(), secrets: vec![client_secret.clone()] };
 
     // A session, a value in it, a new id.
     let csrf = v.csrf("/").await;

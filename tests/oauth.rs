@@ -480,7 +480,7 @@ async fn a_port_picked_at_launch_with_the_built_in_provider_stops_the_launch() {
 #[rocket::async_test]
 async fn simultaneous_sign_ins_cannot_pass_the_cap() {
     let b = Browser::open("cap-at-once").await;
-    assert_eq!(b.get("/").await.status(), StatusCode::OK, "a session first");
+    assert_eq!(b.get("/api/counter").await.status(), StatusCode::OK, "a session first");
     let starts = (0..50).map(|_| b.get("/oauth/login?provider=demo"));
     let statuses: Vec<StatusCode> =
         rocket::futures::future::join_all(starts).await.iter().map(|r| r.status()).collect();

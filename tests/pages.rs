@@ -23,6 +23,18 @@ async fn token(client: &Client) -> String {
     input_value(&page.into_string().await.unwrap(), "csrf_token")
 }
 
+/// Starts the visitor's session and returns its CSRF token. A page view stores nothing
+/// (its token waits in a cookie); the first form posted does: here one refused for its
+/// empty key, which leaves a session holding only the token.
+async fn start_session(client: &Client) -> String {
+    let csrf = token(client).await;
+    let form = [("csrf_token", csrf.as_str()), ("key", ""), ("value", "")];
+    let (status, ..) = post(client, "/session", &form).await;
+    assert_eq!(status, Status::UnprocessableEntity, "refused, with the session made");
+    assert!(client.cookies().get("session").is_some(), "a session now");
+    csrf
+}
+
 async fn post(
     client: &Client,
     path: &str,
@@ -229,7 +241,7 @@ fn cookie_value(client: &Client) -> String {
 #[rocket::async_test]
 async fn the_dashboard_shows_the_shortened_id_and_key_and_a_rotation_changes_both() {
     let (client, prefix) = app("id-hint").await;
-    let csrf = token(&client).await;
+    let csrf = start_session(&client).await;
     let shown = |page: &str| (text_of_id(page, "session-id"), text_of_id(page, "storage-key"));
     let expected = |cookie: &str| {
         let id = format!("{}…{}", &cookie[..6], &cookie[cookie.len() - 4..]);
@@ -254,6 +266,7 @@ async fn the_dashboard_shows_the_shortened_id_and_key_and_a_rotation_changes_bot
 #[rocket::async_test]
 async fn the_dashboard_explains_both_expiries_as_times() {
     let (client, _) = app("expiries").await;
+    start_session(&client).await;
     let page = client.get("/").dispatch().await.into_string().await.unwrap();
     let parse = |id: &str| {
         let at = attribute_of_id(&page, id, "datetime");
@@ -275,6 +288,7 @@ async fn the_dashboard_explains_both_expiries_as_times() {
 #[rocket::async_test]
 async fn a_session_holding_only_the_apps_keys_reads_as_empty_and_app_keys_read_as_words() {
     let (client, prefix) = app("app-keys").await;
+    start_session(&client).await;
     let page = client.get("/").dispatch().await.into_string().await.unwrap();
     assert!(page.contains("Your session holds no data of yours yet"), "{page}");
     assert!(page.contains("CSRF token <code class=\"key\">_csrf</code>"), "{page}");
@@ -431,7 +445,7 @@ async fn simultaneous_forms_cannot_take_a_session_past_its_limits() {
             json!({"sessions.store": store}),
         );
         let client = common::client(rocket_redis_sessions_demo::rocket_from(figment)).await;
-        let csrf = token(&client).await;
+        let csrf = start_session(&client).await;
         let value = "v".repeat(4000);
         let bodies: Vec<String> = (0..300)
             .map(|i| {
@@ -475,4 +489,44 @@ async fn simultaneous_forms_cannot_take_a_session_past_its_limits() {
         );
         assert!(html.len() < 200 * 1024, "{store}: the page stays small: {}", html.len());
     }
+}
+
+/// A visitor who only looks at pages costs the store nothing: the forms' CSRF token waits
+/// in a cookie of its own until the first form is posted, which makes the session and
+/// moves the token into it. A form from another site (no such cookie) is refused.
+#[rocket::async_test]
+async fn a_visitor_who_only_looks_stores_nothing_until_the_first_form() {
+    let (client, prefix) = app("look-only").await;
+    let url = common::redis::shared_url();
+    for path in ["/", "/oauth", "/"] {
+        let res = client.get(path).dispatch().await;
+        assert_eq!(res.status(), Status::Ok, "{path}");
+        assert!(common::set_cookie(&res, "session").is_none(), "{path}: no session");
+    }
+    assert!(common::redis::keys(&url, &prefix).await.is_empty(), "nothing stored");
+    let page = client.get("/").dispatch().await.into_string().await.unwrap();
+    let csrf = input_value(&page, "csrf_token");
+    let cookie = client.cookies().get("session-csrf").expect("the token's cookie").clone();
+    assert_eq!(cookie.value(), csrf, "the same token");
+    assert_eq!(cookie.http_only(), Some(true));
+    assert_eq!(cookie.same_site(), Some(rocket::http::SameSite::Lax));
+
+    // Another site's form: it cannot send the cookie, so its copy of a token fails.
+    let stranger = common::client(common::app(&url, &prefix)).await;
+    let form = [("csrf_token", csrf.as_str()), ("key", "k"), ("value", "v")];
+    let (status, ..) = post(&stranger, "/session", &form).await;
+    assert_eq!(status, Status::Forbidden);
+    assert!(common::redis::keys(&url, &prefix).await.is_empty(), "still nothing stored");
+
+    // The visitor's own form: the session is made, the token moves into it.
+    let body = common::form_body(&form);
+    let res = client.post("/session").header(ContentType::Form).body(body).dispatch().await;
+    assert_eq!(res.status(), Status::SeeOther);
+    let removal = common::set_cookie(&res, "session-csrf").expect("the cookie is removed");
+    assert_eq!(removal.value(), "");
+    drop(res);
+    assert_eq!(common::redis::keys(&url, &prefix).await.len(), 1, "one session");
+    let page = client.get("/").dispatch().await.into_string().await.unwrap();
+    assert_eq!(input_value(&page, "csrf_token"), csrf, "the session keeps the same token");
+    assert_eq!(session_json(&client).await["k"], "v");
 }

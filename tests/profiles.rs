@@ -70,5 +70,5 @@ async fn release_starts_without_a_secret_key_while_redis_is_down_and_answers_503
     assert_eq!(res.status(), Status::ServiceUnavailable);
     let res = client.get("/health").dispatch().await;
     let body = common::json_body(res, Status::ServiceUnavailable).await;
-    assert_eq!(body, json!({"status": "unavailable", "store": "redis"}));
+    assert_eq!(body, json!({"status": "unavailable", "store": "redis", "circuit": "open"}));
 }

@@ -199,6 +199,9 @@ impl Fairing for SessionFairing {
             // whole save.
             commit => Box::pin(layer.apply(commit)).await,
         };
+        if let Some(token) = req.local_cache(Slot::default).take_csrf() {
+            res.adjoin_header(Header::new("Set-Cookie", layer.csrf_cookie(token).to_string()));
+        }
         let cookie = match applied {
             Ok(true) => cookie,
             // The session ended (or moved to a new id) in another request meanwhile. The

@@ -10,7 +10,7 @@ use rocket::{Ignite, Rocket, Sentinel};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::layer::{SessionLayer, Slot};
+use crate::layer::{CsrfCookie, SessionLayer, Slot};
 use crate::state::{SessionStatus, State};
 use crate::store::now_ms;
 use crate::{SessionError, SessionId};
@@ -38,6 +38,7 @@ use crate::{SessionError, SessionId};
 pub struct Session<'r> {
     layer: &'r SessionLayer,
     state: &'r Mutex<State>,
+    csrf: &'r Mutex<CsrfCookie>,
 }
 
 #[rocket::async_trait]
@@ -53,9 +54,21 @@ impl<'r> FromRequest<'r> for Session<'r> {
             return Outcome::Error((Status::InternalServerError, SessionError::NotAttached));
         };
         let slot = req.local_cache(Slot::default);
-        let loaded = slot.loaded.get_or_init(|| load(layer, req.cookies())).await;
+        let jar = req.cookies();
+        let loaded = slot
+            .loaded
+            .get_or_init(|| async {
+                if let Some(cookie) = jar.get(layer.csrf_cookie_name())
+                    && crate::csrf::is_token(cookie.value())
+                {
+                    let mut csrf = slot.csrf.lock().unwrap_or_else(PoisonError::into_inner);
+                    csrf.incoming = Some(cookie.value().to_owned());
+                }
+                load(layer, jar).await
+            })
+            .await;
         match loaded {
-            Some(state) => Outcome::Success(Session { layer, state }),
+            Some(state) => Outcome::Success(Session { layer, state, csrf: &slot.csrf }),
             None => Outcome::Error((Status::ServiceUnavailable, SessionError::Unavailable)),
         }
     }
@@ -147,6 +160,17 @@ impl Session<'_> {
         }
         state.insert(key, json, now_ms(), SessionId::generate)?;
         Ok(())
+    }
+
+    /// Whether the session is in the store, or will be once this request ends (it holds
+    /// data).
+    pub(crate) fn exists(&self) -> bool {
+        self.lock().exists()
+    }
+
+    /// The request's CSRF cookie (see [`crate::csrf`]).
+    pub(crate) fn csrf_cookie(&self) -> MutexGuard<'_, CsrfCookie> {
+        self.csrf.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Removes `key`; returns whether it was there.

@@ -19,11 +19,19 @@ pub struct SessionLayer {
     config: SessionConfig,
     backend: Backend,
     fallback: bool,
+    csrf_cookie_name: String,
 }
 
 impl SessionLayer {
     pub(crate) fn new(config: SessionConfig, backend: Backend, fallback: bool) -> Self {
-        Self { config, backend, fallback }
+        let csrf_cookie_name = format!("{}-csrf", config.cookie_name);
+        Self { config, backend, fallback, csrf_cookie_name }
+    }
+
+    /// The name of the cookie that carries the CSRF token of a visitor without a stored
+    /// session: the session cookie's name and `-csrf` (see [`crate::csrf`]).
+    pub fn csrf_cookie_name(&self) -> &str {
+        &self.csrf_cookie_name
     }
 
     /// The checked `[sessions]` configuration.
@@ -92,7 +100,7 @@ impl SessionLayer {
     pub(crate) fn cookie(&self, id: &SessionId) -> Cookie<'static> {
         let deadline = id.created_ms().saturating_add(millis(self.config.absolute()));
         let seconds = deadline.saturating_sub(now_ms()).div_ceil(1000);
-        let mut cookie = self.base_cookie(id.encode());
+        let mut cookie = self.base_cookie(self.config.cookie_name.clone(), id.encode());
         let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
         cookie.set_max_age(rocket::time::Duration::seconds(seconds));
         cookie
@@ -100,14 +108,25 @@ impl SessionLayer {
 
     /// The cookie that removes the session cookie: same name, path, domain and flags.
     pub(crate) fn removal_cookie(&self) -> Cookie<'static> {
-        let mut cookie = self.base_cookie(String::new());
+        let mut cookie = self.base_cookie(self.config.cookie_name.clone(), String::new());
         cookie.make_removal();
         cookie
     }
 
-    fn base_cookie(&self, value: String) -> Cookie<'static> {
+    /// The CSRF cookie carrying `token` (`None`: the cookie that removes it), with the
+    /// session cookie's attributes, for as long as the browser runs.
+    pub(crate) fn csrf_cookie(&self, token: Option<String>) -> Cookie<'static> {
+        let removal = token.is_none();
+        let mut cookie = self.base_cookie(self.csrf_cookie_name.clone(), token.unwrap_or_default());
+        if removal {
+            cookie.make_removal();
+        }
+        cookie
+    }
+
+    fn base_cookie(&self, name: String, value: String) -> Cookie<'static> {
         let config = &self.config;
-        let mut cookie = Cookie::build((config.cookie_name.clone(), value))
+        let mut cookie = Cookie::build((name, value))
             .path("/")
             .http_only(true)
             .secure(config.secure())
@@ -125,9 +144,26 @@ impl SessionLayer {
 #[derive(Default)]
 pub(crate) struct Slot {
     pub(crate) loaded: OnceCell<Option<Mutex<State>>>,
+    pub(crate) csrf: Mutex<CsrfCookie>,
+}
+
+/// The CSRF cookie of a visitor without a stored session, as this request found it and
+/// leaves it (see [`crate::csrf`]).
+#[derive(Debug, Default)]
+pub(crate) struct CsrfCookie {
+    /// The token the request's cookie carried, if it has a token's shape.
+    pub(crate) incoming: Option<String>,
+    /// What to send: `Some(Some(token))` sets it, `Some(None)` removes it, `None` leaves
+    /// it as the browser holds it.
+    pub(crate) outgoing: Option<Option<String>>,
 }
 
 impl Slot {
+    /// What the CSRF cookie must become, if anything.
+    pub(crate) fn take_csrf(&self) -> Option<Option<String>> {
+        self.csrf.lock().unwrap_or_else(PoisonError::into_inner).outgoing.take()
+    }
+
     /// The state, if a guard loaded it during this request.
     pub(crate) fn take_state(&self) -> Option<State> {
         let state = self.loaded.get()?.as_ref()?;
