@@ -36,15 +36,14 @@ pub fn token(session: &Session<'_>) -> Result<String, SessionError> {
         session.insert(KEY, &token)?;
         return Ok(token);
     }
-    let mut cookie = session.csrf_cookie();
-    if let Some(Some(token)) = &cookie.outgoing {
+    if let Some(Some(token)) = &session.csrf_cookie().outgoing {
         return Ok(token.clone());
     }
-    if let Some(token) = &cookie.incoming {
-        return Ok(token.clone());
+    if let Some(token) = session.csrf_cookie_token() {
+        return Ok(token);
     }
     let token = crate::token::random_token()?;
-    cookie.outgoing = Some(Some(token.clone()));
+    session.csrf_cookie().outgoing = Some(Some(token.clone()));
     Ok(token)
 }
 
@@ -55,8 +54,7 @@ pub fn verify(session: &Session<'_>, submitted: &str) -> bool {
     if let Ok(Some(token)) = session.get::<String>(KEY) {
         return same(&token);
     }
-    let from_cookie = session.csrf_cookie().incoming.clone();
-    match from_cookie {
+    match session.csrf_cookie_token() {
         Some(token) if same(&token) => {
             // The session this form writes to keeps the token from now on; if it cannot
             // (the session is full), the cookie stays and the form still counts.
@@ -73,8 +71,7 @@ pub fn verify(session: &Session<'_>, submitted: &str) -> bool {
 /// call it whenever the session's privileges change (sign-in, sign-out).
 pub fn forget(session: &Session<'_>) {
     session.remove(KEY);
-    let mut cookie = session.csrf_cookie();
-    if cookie.incoming.is_some() {
-        cookie.outgoing = Some(None);
+    if session.csrf_cookie_token().is_some() {
+        session.csrf_cookie().outgoing = Some(None);
     }
 }

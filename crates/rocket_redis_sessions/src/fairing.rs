@@ -180,7 +180,8 @@ impl Fairing for SessionFairing {
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        let Some(state) = req.local_cache(Slot::default).take_state() else { return };
+        let slot = req.local_cache(Slot::default);
+        let Some(state) = slot.take_state() else { return };
         let Some(layer) = req.rocket().state::<SessionLayer>() else { return };
         // A response made from a session is for its visitor only: no cache keeps it
         // (unless the handler said otherwise).
@@ -199,7 +200,7 @@ impl Fairing for SessionFairing {
             // whole save.
             commit => Box::pin(layer.apply(commit)).await,
         };
-        if let Some(token) = req.local_cache(Slot::default).take_csrf() {
+        if let Some(token) = slot.take_csrf() {
             res.adjoin_header(Header::new("Set-Cookie", layer.csrf_cookie(token).to_string()));
         }
         let cookie = match applied {

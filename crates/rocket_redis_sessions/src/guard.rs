@@ -39,6 +39,7 @@ pub struct Session<'r> {
     layer: &'r SessionLayer,
     state: &'r Mutex<State>,
     csrf: &'r Mutex<CsrfCookie>,
+    jar: &'r CookieJar<'r>,
 }
 
 #[rocket::async_trait]
@@ -55,20 +56,9 @@ impl<'r> FromRequest<'r> for Session<'r> {
         };
         let slot = req.local_cache(Slot::default);
         let jar = req.cookies();
-        let loaded = slot
-            .loaded
-            .get_or_init(|| async {
-                if let Some(cookie) = jar.get(layer.csrf_cookie_name())
-                    && crate::csrf::is_token(cookie.value())
-                {
-                    let mut csrf = slot.csrf.lock().unwrap_or_else(PoisonError::into_inner);
-                    csrf.incoming = Some(cookie.value().to_owned());
-                }
-                load(layer, jar).await
-            })
-            .await;
+        let loaded = slot.loaded.get_or_init(|| load(layer, jar)).await;
         match loaded {
-            Some(state) => Outcome::Success(Session { layer, state, csrf: &slot.csrf }),
+            Some(state) => Outcome::Success(Session { layer, state, csrf: &slot.csrf, jar }),
             None => Outcome::Error((Status::ServiceUnavailable, SessionError::Unavailable)),
         }
     }
@@ -168,9 +158,16 @@ impl Session<'_> {
         self.lock().exists()
     }
 
-    /// The request's CSRF cookie (see [`crate::csrf`]).
+    /// What this response does to the CSRF cookie (see [`crate::csrf`]).
     pub(crate) fn csrf_cookie(&self) -> MutexGuard<'_, CsrfCookie> {
         self.csrf.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The token the request's CSRF cookie carries, if it has a token's shape (read only
+    /// when a page or form asks: routes that do not pay for it).
+    pub(crate) fn csrf_cookie_token(&self) -> Option<String> {
+        let cookie = self.jar.get(self.layer.csrf_cookie_name())?;
+        crate::csrf::is_token(cookie.value()).then(|| cookie.value().to_owned())
     }
 
     /// Removes `key`; returns whether it was there.

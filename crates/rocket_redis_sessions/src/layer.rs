@@ -147,14 +147,12 @@ pub(crate) struct Slot {
     pub(crate) csrf: Mutex<CsrfCookie>,
 }
 
-/// The CSRF cookie of a visitor without a stored session, as this request found it and
-/// leaves it (see [`crate::csrf`]).
+/// What this response does to the CSRF cookie of a visitor without a stored session (see
+/// [`crate::csrf`]).
 #[derive(Debug, Default)]
 pub(crate) struct CsrfCookie {
-    /// The token the request's cookie carried, if it has a token's shape.
-    pub(crate) incoming: Option<String>,
-    /// What to send: `Some(Some(token))` sets it, `Some(None)` removes it, `None` leaves
-    /// it as the browser holds it.
+    /// `Some(Some(token))` sets it, `Some(None)` removes it, `None` leaves it as the
+    /// browser holds it.
     pub(crate) outgoing: Option<Option<String>>,
 }
 

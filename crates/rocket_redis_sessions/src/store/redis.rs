@@ -3,8 +3,7 @@
 //! ```text
 //! {prefix}{tag}{sha256hex(id)}  HASH  TTL = min(idle, time left before the absolute deadline)
 //!   "<key>"   JSON text of each session value
-//!   "\0s"    the data's size: bytes of every key and value (also keeps an empty
-//!            session's hash in being: Redis holds no empty hash)
+//!   "\0"     "" only in a session without data (Redis holds no empty hash)
 //! ```
 //! The hash holds the session's data and nothing else: the creation time, which the
 //! absolute lifetime is counted from, is part of the id (see [`SessionId`]), so a load
@@ -19,7 +18,8 @@
 //! one `EVAL` fallback the first time a server sees them): a save checks that the session
 //! still exists and that the changes keep it within `max_bytes` and `max_keys` ([`Limits`])
 //! in the step that writes them, so that no number of simultaneous writers can take a
-//! session past its limits.
+//! session past its limits. (Only a save that grows the session measures it, inside
+//! Redis: the hash holds nothing but the data, so a load parses no field of ours.)
 
 use redis::{self, Cmd, ErrorKind, RedisError, Script, ServerErrorKind, Value};
 
@@ -128,8 +128,8 @@ impl RedisStore {
         let ttl = self.expiry.ttl_ms(id.created_ms(), self.clock.now_ms()).unwrap_or(1);
         let size = fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
         let value = self
-            .run(&self.scripts.create, &keys, 2 + 2 * fields.len(), size, |cmd| {
-                cmd.arg(ttl).arg(size);
+            .run(&self.scripts.create, &keys, 1 + 2 * fields.len(), size, |cmd| {
+                cmd.arg(ttl);
                 for (field, value) in fields {
                     cmd.arg(field).arg(value);
                 }
@@ -447,36 +447,45 @@ fn push_changes(cmd: &mut Cmd, changes: &Changes) {
 /// out; so is a field whose name or value is not UTF-8, or whose value is not JSON (kept
 /// in Redis, with a warning).
 fn decode_hash(value: Value, key: &str) -> Option<Fields> {
+    let mut fields = Fields::new();
     // RESP2 answers a flat array of fields and values, RESP3 (`?protocol=resp3` in the
     // URL) a map.
-    let pairs: Box<dyn Iterator<Item = (Value, Value)>> = match value {
+    match value {
         Value::Array(items) if !items.is_empty() => {
             let mut items = items.into_iter();
-            Box::new(std::iter::from_fn(move || Some((items.next()?, items.next()?))))
-        }
-        Value::Map(pairs) if !pairs.is_empty() => Box::new(pairs.into_iter()),
-        _ => return None,
-    };
-    let mut fields = Fields::new();
-    for (field, value) in pairs {
-        let (Value::BulkString(field), Value::BulkString(value)) = (field, value) else {
-            continue;
-        };
-        if field.first() == Some(&0) {
-            continue;
-        }
-        let (Ok(field), Ok(value)) = (String::from_utf8(field), String::from_utf8(value)) else {
-            rocket::warn!("session {key}: a field that is not UTF-8 was skipped");
-            continue;
-        };
-        match serde_json::from_str::<&serde_json::value::RawValue>(&value) {
-            Ok(_) => {
-                fields.insert(field, value);
+            while let (Some(field), Some(value)) = (items.next(), items.next()) {
+                decode_field(&mut fields, field, value, key);
             }
-            Err(_) => rocket::warn!("session {key}: field {field:?} is not JSON and was skipped"),
         }
+        Value::Map(pairs) if !pairs.is_empty() => {
+            for (field, value) in pairs {
+                decode_field(&mut fields, field, value, key);
+            }
+        }
+        _ => return None,
     }
     Some(fields)
+}
+
+/// Adds one field of a loaded hash to `fields`, unless it is reserved (starts with NUL)
+/// or not UTF-8, or its value is not JSON (those are skipped, with a warning).
+fn decode_field(fields: &mut Fields, field: Value, value: Value, key: &str) {
+    let (Value::BulkString(field), Value::BulkString(value)) = (field, value) else {
+        return;
+    };
+    if field.first() == Some(&0) {
+        return;
+    }
+    let (Ok(field), Ok(value)) = (String::from_utf8(field), String::from_utf8(value)) else {
+        rocket::warn!("session {key}: a field that is not UTF-8 was skipped");
+        return;
+    };
+    match serde_json::from_str::<&serde_json::value::RawValue>(&value) {
+        Ok(_) => {
+            fields.insert(field, value);
+        }
+        Err(_) => rocket::warn!("session {key}: field {field:?} is not JSON and was skipped"),
+    }
 }
 
 /// What a save or create reported: the Lua scripts' `1`, `0` and `-1`, read once here.

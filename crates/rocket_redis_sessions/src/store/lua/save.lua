@@ -19,43 +19,35 @@ if redis.call('PEXPIRE', key, ARGV[1], 'XX') == 0 then
   redis.call('PEXPIRE', key, 0, 'NX') -- deletes such a hash, if there is one
   return 0
 end
-local max_bytes, max_keys = tonumber(ARGV[2]), tonumber(ARGV[3])
 local last_set, n = 4 + ARGV[4], #ARGV
--- The reserved field "\0s" holds the data's size (the bytes of every key and value), so
--- that a save reads one number instead of the whole session. A session written without
--- it (by an earlier version) is measured once.
-local size = tonumber(redis.call('HGET', key, '\0s'))
-local reserved, measured = 1, false
-if not size then
-  size, reserved, measured = 0, 0, true
-  local all = redis.call('HGETALL', key)
-  for i = 1, #all, 2 do
-    if string.byte(all[i], 1) == 0 then
-      reserved = reserved + 1
-    else
-      size = size + #all[i] + #all[i + 1]
-    end
-  end
-end
-local count = redis.call('HLEN', key) - reserved
-local size_before, count_before = size, count
--- Values are JSON, never empty: a length of 0 means the field is not there.
+-- How much the changes add, in bytes (keys and values) and in keys. Values are JSON,
+-- never empty: a length of 0 means the field is not there.
+local grow, added = 0, 0
 for i = 5, last_set, 2 do
   local old = redis.call('HSTRLEN', key, ARGV[i])
   if old == 0 then
-    size, count = size + #ARGV[i] + #ARGV[i + 1], count + 1
+    grow, added = grow + #ARGV[i] + #ARGV[i + 1], added + 1
   else
-    size = size + #ARGV[i + 1] - old
+    grow = grow + #ARGV[i + 1] - old
   end
 end
 for i = last_set + 1, n do
   local old = redis.call('HSTRLEN', key, ARGV[i])
-  if old > 0 then size, count = size - #ARGV[i] - old, count - 1 end
+  if old > 0 then grow, added = grow - #ARGV[i] - old, added - 1 end
 end
--- A write that does not grow the session past a limit goes through (one that shrinks a
--- session over a lowered limit, say).
-if (size > max_bytes and size > size_before) or (count > max_keys and count > count_before) then
-  return -2
+-- Only a write that grows the session can take it past a limit, so only such a write
+-- measures it (a counter going from 5 to 6 reads nothing more); one that does not grow
+-- it goes through, even past a limit lowered since.
+if added > 0 then
+  local keys = redis.call('HLEN', key) - redis.call('HEXISTS', key, '\0')
+  if keys + added > tonumber(ARGV[3]) then return -2 end
+end
+if grow > 0 then
+  local size, all = 0, redis.call('HGETALL', key)
+  for i = 1, #all, 2 do
+    if string.byte(all[i], 1) ~= 0 then size = size + #all[i] + #all[i + 1] end
+  end
+  if size + grow > tonumber(ARGV[2]) then return -2 end
 end
 if new then
   redis.call('RENAME', key, new) -- the TTL moves with the key
@@ -65,10 +57,15 @@ end
 for i = 5, last_set, 1000 do
   redis.call('HSET', key, unpack(ARGV, i, math.min(i + 999, last_set)))
 end
-for i = last_set + 1, n, 1000 do
-  redis.call('HDEL', key, unpack(ARGV, i, math.min(i + 999, n)))
+if n > last_set then
+  for i = last_set + 1, n, 1000 do
+    redis.call('HDEL', key, unpack(ARGV, i, math.min(i + 999, n)))
+  end
+  -- Redis deletes a hash when its last field goes: an emptied session is kept as the one
+  -- reserved field "\0" (which loads skip), with its TTL.
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('HSET', key, '\0', '')
+    redis.call('PEXPIRE', key, ARGV[1])
+  end
 end
--- Also keeps an emptied session's hash in being (Redis deletes a hash without fields).
-redis.call('HSET', key, '\0s', size)
-if measured and reserved > 0 then redis.call('HDEL', key, '\0') end -- the earlier empty marker
 return 1
