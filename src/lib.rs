@@ -12,6 +12,7 @@
 //! | [`provider`] | the built-in demo authorization server |
 //! | [`page`], [`user`], [`site`], [`config`], [`secret`] | shared by the parts |
 //! | [`logging`] | the app's log, with no secret in it |
+//! | [`prometheus`] | `/metrics`, the session layer's metrics for Prometheus |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -20,6 +21,7 @@ pub mod config;
 pub mod logging;
 pub mod oauth;
 pub mod page;
+pub mod prometheus;
 pub mod provider;
 pub mod routes;
 pub mod secret;
@@ -43,11 +45,17 @@ use crate::site::Site;
 pub struct SessionsDb(RedisPool);
 
 /// The app, configured from `Rocket.toml` and `ROCKET_*` variables.
-/// Its log is [`logging`]'s: Rocket's messages without query values or header dumps.
+/// Its log is [`logging`]'s: Rocket's messages without query values or header dumps; its
+/// metrics go to a Prometheus exporter, served at `/metrics` ([`prometheus`]).
 pub fn rocket() -> Rocket<Build> {
     let figment = rocket::Config::figment();
     logging::install(&figment);
-    rocket_from(figment)
+    let metrics = prometheus::install();
+    let rocket = rocket_from(figment);
+    match metrics {
+        Some(handle) => rocket.attach(prometheus::stage(handle)),
+        None => rocket,
+    }
 }
 
 /// The app, configured from `figment` (tests pass their own).

@@ -13,6 +13,7 @@ mod failover;
 mod http_sessions;
 mod instances;
 mod logs;
+mod metrics;
 mod oauth;
 mod outage;
 mod pages;

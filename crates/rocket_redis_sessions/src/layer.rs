@@ -2,13 +2,15 @@
 //! the request-local slot the guard fills and the fairing empties, and the cookie.
 
 use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
 
 use rocket::http::Cookie;
 use rocket::tokio::sync::OnceCell;
 
 use crate::SessionId;
 use crate::config::SessionConfig;
-use crate::pool::RedisPool;
+use crate::metrics::Metrics;
+use crate::pool::{RedisMode, RedisPool};
 use crate::state::{Commit, State};
 use crate::store::{Backend, Fields, SessionStore, StoreError, millis, now_ms};
 
@@ -20,12 +22,20 @@ pub struct SessionLayer {
     backend: Backend,
     fallback: bool,
     csrf_cookie_name: String,
+    metrics: Metrics,
 }
 
 impl SessionLayer {
     pub(crate) fn new(config: SessionConfig, backend: Backend, fallback: bool) -> Self {
         let csrf_cookie_name = format!("{}-csrf", config.cookie_name);
-        Self { config, backend, fallback, csrf_cookie_name }
+        let mode = match backend.redis_pool().map(RedisPool::mode) {
+            Some(RedisMode::Single) => "single",
+            Some(RedisMode::Cluster) => "cluster",
+            Some(RedisMode::Sentinel) => "sentinel",
+            None => "none",
+        };
+        let metrics = Metrics::register(backend.name(), mode);
+        Self { config, backend, fallback, csrf_cookie_name, metrics }
     }
 
     /// The name of the cookie that carries the CSRF token of a visitor without a stored
@@ -72,23 +82,30 @@ impl SessionLayer {
 
     /// Loads the session `id` from the store.
     pub(crate) async fn load(&self, id: &SessionId) -> Result<Option<Fields>, StoreError> {
-        self.backend.load(id).await
+        let start = Instant::now();
+        let loaded = self.backend.load(id).await;
+        self.metrics.loaded(start, &loaded);
+        loaded
     }
 
     /// Sends `commit` to the store in one operation. `Ok(false)` when the session turned
     /// out to be gone (ended by another request meanwhile): it is not brought back.
     pub(crate) async fn apply(&self, commit: Commit) -> Result<bool, StoreError> {
         let store = &self.backend;
-        let alive = match commit {
-            Commit::Nothing => true,
-            Commit::Create { id, fields } => store.create(&id, &fields).await.map(|()| true)?,
-            Commit::Update { id, changes } => store.update(&id, &changes).await?,
-            Commit::Renew { old, new, changes } => store.renew(&old, &new, &changes).await?,
-            Commit::Delete { id } => store.delete(&id).await.map(|()| true)?,
+        let Some(op) = Metrics::kind(&commit) else { return Ok(true) };
+        let start = Instant::now();
+        let applied = match commit {
+            Commit::Nothing => Ok(true),
+            Commit::Create { id, fields } => store.create(&id, &fields).await.map(|()| true),
+            Commit::Update { id, changes } => store.update(&id, &changes).await,
+            Commit::Renew { old, new, changes } => store.renew(&old, &new, &changes).await,
+            Commit::Delete { id } => store.delete(&id).await.map(|()| true),
             Commit::Replace { old, id, fields } => {
-                store.replace(&old, &id, &fields).await.map(|()| true)?
+                store.replace(&old, &id, &fields).await.map(|()| true)
             }
         };
+        self.metrics.applied(op, start, &applied);
+        let alive = applied?;
         if !alive {
             rocket::info!("the session ended during the request; its changes were dropped");
         }

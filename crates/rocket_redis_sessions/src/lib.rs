@@ -10,6 +10,8 @@
 //!   per session, keyed by the SHA-256 of the id) and a memory store.
 //! - [`RedisPool`], a `rocket_db_pools` pool whose checkout costs no Redis command.
 //! - Helpers apps want around sessions: one-time [`flash`] messages and [`csrf`] tokens.
+//! - [`metrics`]: loads, saves, rotations, errors and store latency through the `metrics`
+//!   facade, for whatever exporter the app installs.
 //!
 //! # Quick start
 //!
@@ -77,6 +79,7 @@ pub mod flash;
 mod guard;
 mod id;
 mod layer;
+pub mod metrics;
 pub mod pool;
 mod state;
 pub mod store;
