@@ -96,20 +96,18 @@ impl MemoryStore {
     }
 }
 
-/// `fields` with `changes` applied, if `limits` allow the result (checked under the
-/// store's lock: the same step as the write).
+/// Applies `changes` to `fields`, if `limits` allow them (checked under the store's lock:
+/// the same step as the write).
 fn apply(fields: &mut Fields, changes: &Changes, limits: &Limits) -> Result<(), StoreError> {
-    let mut after = fields.clone();
-    for (field, value) in changes {
-        match value {
-            Some(value) => after.insert(field.clone(), value.clone()),
-            None => after.remove(field),
-        };
-    }
-    if !limits.allow(fields, &after) {
+    if !limits.allows(fields, changes) {
         return Err(StoreError::TooLarge);
     }
-    *fields = after;
+    for (field, value) in changes {
+        match value {
+            Some(value) => fields.insert(field.clone(), value.clone()),
+            None => fields.remove(field),
+        };
+    }
     Ok(())
 }
 

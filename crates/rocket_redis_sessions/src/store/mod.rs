@@ -62,14 +62,23 @@ impl Limits {
     /// No limits.
     pub const NONE: Self = Self { max_bytes: usize::MAX, max_keys: usize::MAX };
 
-    /// Whether `fields` are within the limits, or no further past them than `before`
-    /// (a write that does not grow a session past a limit is allowed).
-    pub fn allow(&self, before: &Fields, after: &Fields) -> bool {
-        let size = |fields: &Fields| fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
-        let (size_before, size_after) = (size(before), size(after));
-        let bytes_ok = size_after <= self.max_bytes || size_after <= size_before;
-        let keys_ok = after.len() <= self.max_keys || after.len() <= before.len();
-        bytes_ok && keys_ok
+    /// Whether `changes` may be applied to `fields`: a write that grows the session must
+    /// leave it within both limits; one that does not grow it goes through (even past a
+    /// limit lowered since). The rule every store applies in the step that writes; the
+    /// session is measured only when the write grows it.
+    pub fn allows(&self, fields: &Fields, changes: &Changes) -> bool {
+        let (mut grow, mut added) = (0_i128, 0_i128);
+        for (key, value) in changes {
+            let size = |value: &String| (key.len() + value.len()) as i128;
+            let (old, new) = (fields.get(key).map(size), value.as_ref().map(size));
+            grow += new.unwrap_or(0) - old.unwrap_or(0);
+            added += i128::from(new.is_some()) - i128::from(old.is_some());
+        }
+        if added > 0 && fields.len() as i128 + added > self.max_keys as i128 {
+            return false;
+        }
+        let size = || fields.iter().map(|(k, v)| (k.len() + v.len()) as i128).sum::<i128>();
+        grow <= 0 || size() + grow <= self.max_bytes as i128
     }
 }
 
