@@ -4,11 +4,12 @@
 #
 # Feeds Redis OPS pipelined operations per kind through `redis-cli --pipe` (as the app's
 # multiplexed connection sends them: many commands per read) over 64 session hashes, and
-# reads Redis's used_cpu_user + used_cpu_sys from INFO before and after. "save" is what
-# the app sends for an update that only sets fields (the counter's); "EVALSHA save.lua"
-# is the app's save script (src/session/store/lua/save.lua, loaded with SCRIPT LOAD),
-# which updates that remove fields or rotate the id use; "return 1" is an empty script
-# with the same arguments, the price of entering Lua at all.
+# reads Redis's used_cpu_user + used_cpu_sys from INFO before and after. "EVALSHA
+# save.lua" is the app's save (crates/rocket_redis_sessions/src/store/lua/save.lua, loaded
+# with SCRIPT LOAD), which every update goes through (it checks the session's limits as
+# it writes); "HSET + PEXPIRE" is the script-free save an update that only set fields
+# once was, kept for comparison; "return 1" is an empty script with the same arguments,
+# the price of entering Lua at all.
 # Prints µs of Redis CPU per operation. Deletes the keys it made.
 #
 # Needs redis-cli and a Redis it may write to (REDIS_URL, default DB 15 of
@@ -30,7 +31,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-save_sha=$(rcli -x script load <src/session/store/lua/save.lua)
+save_sha=$(rcli -x script load <crates/rocket_redis_sessions/src/store/lua/save.lua)
 empty_sha=$(rcli script load 'return 1')
 
 cpu() { rcli info cpu | tr -d '\r' | awk -F: '/^used_cpu_(user|sys):/ { t += $2 } END { printf "%.6f", t }'; }
@@ -52,8 +53,8 @@ resp() {
         else if (kind == "setex") print cmd("SETEX " str " 1800 {\"count\":" i "}")
         else if (kind == "load") print cmd("HGETALL " key) cmd("PEXPIRE " key " 1800000 XX")
         else if (kind == "save") print cmd("HSET " key " count " i) cmd("PEXPIRE " key " 1800000 XX")
-        else if (kind == "script") print cmd("EVALSHA " save " 1 " key " 1800000 2 count " i)
-        else if (kind == "empty") print cmd("EVALSHA " empty " 1 " key " 1800000 2 count " i)
+        else if (kind == "script") print cmd("EVALSHA " save " 1 " key " 1800000 65536 128 2 count " i)
+        else if (kind == "empty") print cmd("EVALSHA " empty " 1 " key " 1800000 65536 128 2 count " i)
       }
     }'
 }
