@@ -4,69 +4,23 @@
 use crate::common;
 
 use std::io::Read;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
 
 use rocket_redis_sessions::redis;
 use serde_json::{Value, json};
 
+use common::binary::{self, App};
 use common::redis::RedisServer;
 
-/// The app's binary, running until dropped.
-struct App {
-    child: Child,
-    base: String,
-}
-
-/// The app's binary on a free port, configured by `ROCKET_*` variables.
-fn app_command(redis_url: &str) -> (Command, u16) {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_rocket-redis-sessions-demo"));
+/// The binary in the debug profile with sessions under `prefix`, quiet.
+async fn launch(redis_url: &str, prefix: &str) -> App {
+    let (mut command, port) = binary::command(redis_url);
     command
-        .env("ROCKET_ADDRESS", "127.0.0.1")
-        .env("ROCKET_PORT", port.to_string())
-        .env("ROCKET_DATABASES", format!("{{sessions={{url=\"{redis_url}\"}}}}"));
-    (command, port)
-}
-
-impl App {
-    async fn launch(redis_url: &str, prefix: &str) -> Self {
-        let (mut command, port) = app_command(redis_url);
-        command
-            .env("ROCKET_PROFILE", "debug")
-            .env("ROCKET_LOG_LEVEL", "critical")
-            .env("ROCKET_SESSIONS", format!("{{idle_timeout=600,key_prefix=\"{prefix}\"}}"))
-            .stdout(Stdio::null());
-        Self::run(command, port).await
-    }
-
-    /// Starts `command` and waits until the app answers on `port`.
-    async fn run(mut command: Command, port: u16) -> Self {
-        let child = command.spawn().expect("the app binary starts");
-        let mut app = Self { child, base: format!("http://127.0.0.1:{port}") };
-        app.wait_ready().await;
-        app
-    }
-
-    async fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let client = reqwest::Client::new();
-        while client.get(format!("{}/health", self.base)).send().await.is_err() {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("the app exited ({status}) before answering");
-            }
-            assert!(Instant::now() < deadline, "the app did not answer within 30 s");
-            rocket::tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+        .env("ROCKET_PROFILE", "debug")
+        .env("ROCKET_LOG_LEVEL", "critical")
+        .env("ROCKET_SESSIONS", format!("{{idle_timeout=600,key_prefix=\"{prefix}\"}}"))
+        .stdout(Stdio::null());
+    App::run(command, port).await
 }
 
 #[rocket::async_test]
@@ -75,7 +29,7 @@ async fn the_counter_keeps_counting_for_the_same_cookie_across_an_app_restart() 
     let url = redis_server.url();
     let browser = reqwest::Client::builder().cookie_store(true).build().unwrap();
 
-    let app = App::launch(&url, "bin:").await;
+    let app = launch(&url, "bin:").await;
     for expected in 1..=3 {
         let res = browser.get(format!("{}/api/counter", app.base)).send().await.unwrap();
         assert_eq!(res.status(), 200);
@@ -87,7 +41,7 @@ async fn the_counter_keeps_counting_for_the_same_cookie_across_an_app_restart() 
     assert!((1..=600_000).contains(&ttl), "ROCKET_SESSIONS set a 600 s idle TTL, got {ttl}");
     drop(app);
 
-    let app = App::launch(&url, "bin:").await;
+    let app = launch(&url, "bin:").await;
     let res = browser.get(format!("{}/api/counter", app.base)).send().await.unwrap();
     assert_eq!(res.json::<Value>().await.unwrap(), json!({ "count": 4 }));
 }
@@ -100,7 +54,7 @@ async fn the_counter_keeps_counting_for_the_same_cookie_across_an_app_restart() 
 async fn the_binary_starts_in_both_profiles_without_a_secret_key_and_says_nothing_of_one() {
     let redis_server = RedisServer::start();
     for profile in ["debug", "release"] {
-        let (mut command, port) = app_command(&redis_server.url());
+        let (mut command, port) = binary::command(&redis_server.url());
         command
             .env("ROCKET_PROFILE", profile)
             .env("ROCKET_CLI_COLORS", "false")

@@ -5,8 +5,7 @@
 
 use crate::common;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -15,6 +14,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use common::binary::{self, App};
 use common::input_value;
 use common::redis::RedisServer;
 
@@ -127,17 +127,13 @@ fn query_param(url: &str, name: &str) -> String {
 /// Runs the app at `level` through a session's life; returns its output and the secrets.
 async fn run_at(level: &str, redis_url: &str) -> (String, Vec<String>) {
     let client_secret = random("CLIENT-SECRET-");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let base = format!("http://127.0.0.1:{port}");
     let out_path = std::env::temp_dir().join(random("rrs-log-"));
     let out = std::fs::File::create(&out_path).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rocket-redis-sessions-demo"))
+    let (mut command, port) = binary::command(redis_url);
+    command
         .env("ROCKET_PROFILE", "debug")
         .env("ROCKET_LOG_LEVEL", level)
         .env("ROCKET_CLI_COLORS", "false")
-        .env("ROCKET_ADDRESS", "127.0.0.1")
-        .env("ROCKET_PORT", port.to_string())
-        .env("ROCKET_DATABASES", format!("{{sessions={{url=\"{redis_url}\"}}}}"))
         .env("ROCKET_SESSIONS", format!("{{key_prefix=\"logs-{level}:\"}}"))
         .env(
             "ROCKET_PROVIDER",
@@ -147,18 +143,10 @@ async fn run_at(level: &str, redis_url: &str) -> (String, Vec<String>) {
             ),
         )
         .stdout(Stdio::from(out.try_clone().unwrap()))
-        .stderr(Stdio::from(out))
-        .spawn()
-        .expect("the app binary starts");
+        .stderr(Stdio::from(out));
+    let app = App::run(command, port).await;
     let http = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http.get(format!("{base}/health")).send().await.is_err() {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("the app exited ({status}): {}", std::fs::read_to_string(&out_path).unwrap());
-        }
-        assert!(Instant::now() < deadline, "the app did not answer within 30 s");
-        rocket::tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let base = app.base.clone();
     let mut v =
         Visit { http, base, cookies: Default::default(), secrets: vec![client_secret.clone()] };
 
@@ -224,8 +212,7 @@ async fn run_at(level: &str, redis_url: &str) -> (String, Vec<String>) {
     let (status, _) = v.post("/session/destroy", &[("csrf_token", &csrf)]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
 
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(app); // killed: its output is complete
     let log = std::fs::read_to_string(&out_path).unwrap();
     let _ = std::fs::remove_file(&out_path);
     (log, v.secrets)

@@ -5,52 +5,27 @@
 use crate::common;
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::header::SET_COOKIE;
 use reqwest::{Client, StatusCode};
 
+use common::binary::{self, App};
 use common::input_value;
 use common::redis::RedisServer;
 
-/// The binary on a free port, on `redis_url`; killed when dropped.
-struct App {
-    child: std::process::Child,
-    base: String,
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// The binary (debug profile, quiet) on `redis_url`, connecting within a second.
 async fn launch(redis_url: &str) -> App {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(env!("CARGO_BIN_EXE_rocket-redis-sessions-demo"))
+    let (mut command, port) = binary::command(redis_url);
+    command
         .env("ROCKET_PROFILE", "debug")
         .env("ROCKET_LOG_LEVEL", "off")
-        .env("ROCKET_ADDRESS", "127.0.0.1")
-        .env("ROCKET_PORT", port.to_string())
         .env("ROCKET_DATABASES", format!("{{sessions={{url=\"{redis_url}\",connect_timeout=1}}}}"))
         .env("ROCKET_SESSIONS", "{key_prefix=\"metrics:\"}")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("the app binary starts");
-    let mut app = App { child, base: format!("http://127.0.0.1:{port}") };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Client::new().get(format!("{}/health", app.base)).send().await.is_err() {
-        if let Ok(Some(status)) = app.child.try_wait() {
-            panic!("the app exited ({status}) before answering");
-        }
-        assert!(Instant::now() < deadline, "the app did not answer within 30 s");
-        rocket::tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    app
+        .stdout(Stdio::null());
+    App::run(command, port).await
 }
 
 /// A visitor holding one session cookie (set by hand, so that a forged one can be sent).
@@ -81,14 +56,14 @@ impl Visitor<'_> {
     }
 
     async fn get(&mut self, path: &str) -> (StatusCode, String) {
-        let url = format!("{}{path}", self.app.base);
+        let url = self.app.url(path);
         let res = self.request(self.http.get(url)).send().await.unwrap();
         self.keep(&res);
         (res.status(), res.text().await.unwrap())
     }
 
     async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> StatusCode {
-        let url = format!("{}{path}", self.app.base);
+        let url = self.app.url(path);
         let request = self.http.post(url).body(common::form_body(form));
         let request = request.header("content-type", "application/x-www-form-urlencoded");
         let res = self.request(request).send().await.unwrap();
@@ -99,7 +74,7 @@ impl Visitor<'_> {
 
 /// Every sample of the scrape: `name{labels}` → value.
 async fn scrape(app: &App) -> BTreeMap<String, f64> {
-    let res = Client::new().get(format!("{}/metrics", app.base)).send().await.unwrap();
+    let res = Client::new().get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let content_type = res.headers()["content-type"].to_str().unwrap().to_owned();
     assert!(

@@ -101,12 +101,15 @@ proptest! {
                 prop_assert!(scheme.eq_ignore_ascii_case("basic"), "{:?}", value);
                 // The credential is base64 of `id:secret`, form-encoded some way.
                 let credential = trimmed[scheme.len()..].trim_start();
+                // A Basic answer for anything else is a failure of the property, reported
+                // with its input like any other.
+                let fail = |why: &str| TestCaseError::fail(format!("Basic for {value:?}: {why}"));
                 let decoded = STANDARD
                     .decode(credential)
                     .or_else(|_| STANDARD_NO_PAD.decode(credential))
-                    .expect("Basic only for base64");
-                let decoded = String::from_utf8(decoded).expect("Basic only for UTF-8");
-                let (raw_id, raw_secret) = decoded.split_once(':').expect("Basic only with ':'");
+                    .map_err(|_| fail("not base64"))?;
+                let decoded = String::from_utf8(decoded).map_err(|_| fail("not UTF-8"))?;
+                let (raw_id, raw_secret) = decoded.split_once(':').ok_or_else(|| fail("no ':'"))?;
                 prop_assert!(!raw_id.contains(':'));
                 prop_assert_eq!(form_decode(raw_id), Some(id));
                 prop_assert_eq!(form_decode(raw_secret), Some(secret));

@@ -3,6 +3,8 @@
 
 pub use redis_test_server as redis;
 
+pub mod binary;
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rocket::figment::Figment;
