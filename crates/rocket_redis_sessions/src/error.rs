@@ -50,6 +50,9 @@ pub enum SessionError {
     /// The session could not be loaded; the cause was logged when it happened.
     #[error("the session store is unavailable")]
     Unavailable,
+    /// Reading or changing the user's index of sessions failed.
+    #[error("the user's sessions could not be read or ended: {0}")]
+    Index(#[source] crate::store::StoreError),
 }
 
 impl SessionError {
@@ -61,6 +64,8 @@ impl SessionError {
             Self::InvalidKey(_) => Status::BadRequest,
             Self::Deserialize { .. } => Status::Conflict,
             Self::Unavailable => Status::ServiceUnavailable,
+            Self::Index(crate::store::StoreError::Unsupported) => Status::InternalServerError,
+            Self::Index(_) => Status::ServiceUnavailable,
             Self::Serialize { .. } | Self::Rng(_) | Self::NotAttached => {
                 Status::InternalServerError
             }

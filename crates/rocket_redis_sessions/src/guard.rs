@@ -4,7 +4,7 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rocket::http::{CookieJar, Status};
+use rocket::http::{CookieJar, HeaderMap, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::{Ignite, Rocket, Sentinel};
 use serde::Serialize;
@@ -12,8 +12,8 @@ use serde::de::DeserializeOwned;
 
 use crate::layer::{CsrfCookie, SessionLayer, Slot};
 use crate::state::{SessionStatus, State};
-use crate::store::now_ms;
-use crate::{SessionError, SessionId};
+use crate::store::{Binding, Ending, UserKey, UserSession, is_handle, now_ms};
+use crate::{SessionError, SessionId, device_label};
 
 /// The visitor's session. Take it as a handler argument; only routes that do so touch the
 /// store, once per request however many guards ask for it.
@@ -40,6 +40,8 @@ pub struct Session<'r> {
     state: &'r Mutex<State>,
     csrf: &'r Mutex<CsrfCookie>,
     jar: &'r CookieJar<'r>,
+    /// The request's headers, read only by [`Session::bind_user`] (the User-Agent).
+    headers: &'r HeaderMap<'r>,
 }
 
 #[rocket::async_trait]
@@ -58,7 +60,10 @@ impl<'r> FromRequest<'r> for Session<'r> {
         let jar = req.cookies();
         let loaded = slot.loaded.get_or_init(|| load(layer, jar)).await;
         match loaded {
-            Some(state) => Outcome::Success(Session { layer, state, csrf: &slot.csrf, jar }),
+            Some(state) => {
+                let headers = req.headers();
+                Outcome::Success(Session { layer, state, csrf: &slot.csrf, jar, headers })
+            }
             None => Outcome::Error((Status::ServiceUnavailable, SessionError::Unavailable)),
         }
     }
@@ -258,6 +263,106 @@ impl Session<'_> {
         let prefix = &self.layer.config().key_prefix;
         let key = state.id()?.storage_key(prefix);
         Some(format!("{}…", &key[..prefix.len() + 12]))
+    }
+
+    /// Ties the session to the user `user_id` (any stable id of the app's: a database id,
+    /// a provider's subject; only its SHA-256 is stored) and gives it a new id, as a
+    /// sign-in should. Once this response is sent the session is in the user's index,
+    /// with a label of this device read from its User-Agent, and
+    /// [`user_sessions`](Self::user_sessions) lists it on the user's other devices. A
+    /// session without data is created by it.
+    ///
+    /// # Errors
+    /// [`SessionError::Rng`] when no id or handle can be minted.
+    pub fn bind_user(&self, user_id: &str) -> Result<(), SessionError> {
+        let device = device_label(self.headers.get_one("User-Agent"));
+        let binding = Binding::new(UserKey::new(user_id), &device)?;
+        self.lock().bind(binding, now_ms(), SessionId::generate)?;
+        Ok(())
+    }
+
+    /// Unties the session from its user (a sign-out that keeps the session) and gives it a
+    /// new id; its entry leaves the user's index. Nothing happens to a session without a
+    /// user.
+    ///
+    /// # Errors
+    /// [`SessionError::Rng`] when no id can be minted.
+    pub fn unbind_user(&self) -> Result<(), SessionError> {
+        self.lock().unbind(SessionId::generate)?;
+        Ok(())
+    }
+
+    /// Whether the session is tied to a user (once this request is committed).
+    pub fn is_bound(&self) -> bool {
+        self.lock().bound().is_some()
+    }
+
+    /// This session's handle in its user's index: what [`UserSession::handle`] says of it.
+    pub fn user_handle(&self) -> Option<String> {
+        self.lock().bound().map(|b| b.handle.clone())
+    }
+
+    /// The live sessions of this session's user, oldest first, this one marked
+    /// [`current`](UserSession::current); empty for a session without a user. Costs a
+    /// store read (two Redis round trips), so call it on the page that shows them only.
+    ///
+    /// # Errors
+    /// [`SessionError::Index`] when the store fails.
+    pub async fn user_sessions(&self) -> Result<Vec<UserSession>, SessionError> {
+        let Some(binding) = self.lock().bound().cloned() else { return Ok(Vec::new()) };
+        let store = self.layer.store();
+        let mut sessions = store.user_sessions(&binding.user).await.map_err(SessionError::Index)?;
+        for session in &mut sessions {
+            session.current = session.handle == binding.handle;
+        }
+        Ok(sessions)
+    }
+
+    /// Ends the user's session with handle `handle` at once (it is gone for the device
+    /// that held it; a request in flight on it cannot bring it back). When it is this
+    /// one, this session is destroyed too. Returns whether it was live; a handle of no
+    /// session of this user (or not of a handle's form) ends nothing.
+    ///
+    /// # Errors
+    /// [`SessionError::Index`] when the store fails.
+    pub async fn end_user_session(&self, handle: &str) -> Result<bool, SessionError> {
+        let Some(binding) = self.lock().bound().cloned() else { return Ok(false) };
+        if !is_handle(handle) {
+            return Ok(false);
+        }
+        let which = Ending::One(handle.to_owned());
+        let ended = self.end_sessions(&binding, &which).await?;
+        if handle == binding.handle {
+            self.destroy();
+        }
+        Ok(ended > 0)
+    }
+
+    /// Ends every session of the user but this one ("sign out everywhere else"). Returns
+    /// how many were live.
+    ///
+    /// # Errors
+    /// [`SessionError::Index`] when the store fails.
+    pub async fn end_other_user_sessions(&self) -> Result<usize, SessionError> {
+        let Some(binding) = self.lock().bound().cloned() else { return Ok(0) };
+        self.end_sessions(&binding, &Ending::AllBut(binding.handle.clone())).await
+    }
+
+    /// Ends every session of the user, this one included (destroyed). Returns how many
+    /// were live.
+    ///
+    /// # Errors
+    /// [`SessionError::Index`] when the store fails.
+    pub async fn end_all_user_sessions(&self) -> Result<usize, SessionError> {
+        let Some(binding) = self.lock().bound().cloned() else { return Ok(0) };
+        let ended = self.end_sessions(&binding, &Ending::All).await?;
+        self.destroy();
+        Ok(ended)
+    }
+
+    async fn end_sessions(&self, binding: &Binding, which: &Ending) -> Result<usize, SessionError> {
+        let store = self.layer.store();
+        store.end_user_sessions(&binding.user, which).await.map_err(SessionError::Index)
     }
 
     /// The keys, sorted.

@@ -12,7 +12,9 @@ use crate::config::SessionConfig;
 use crate::metrics::Metrics;
 use crate::pool::{RedisMode, RedisPool};
 use crate::state::{Commit, State};
-use crate::store::{Backend, Fields, SessionStore, StoreError, millis, now_ms};
+use crate::store::{
+    Backend, Ending, Fields, SessionStore, StoreError, UserKey, UserSession, millis, now_ms,
+};
 
 /// The session layer's managed state: configuration and store, shared by every request.
 /// [`SessionFairing`](crate::SessionFairing) puts it in place at ignite; an app may read it
@@ -80,6 +82,27 @@ impl SessionLayer {
         self.backend.ping().await
     }
 
+    /// The live sessions of the user `user_id` (as the app passed it to
+    /// [`Session::bind_user`](crate::Session::bind_user)), oldest first: for an admin page,
+    /// say. None is marked `current`.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the store fails, [`StoreError::Unsupported`] for an
+    /// app's store that keeps no index.
+    pub async fn user_sessions(&self, user_id: &str) -> Result<Vec<UserSession>, StoreError> {
+        self.backend.as_dyn().user_sessions(&UserKey::new(user_id)).await
+    }
+
+    /// Ends every session of the user `user_id` at once (after a password change, or when
+    /// an account is locked): each is gone for the device that held it, and a request in
+    /// flight on one cannot bring it back. Returns how many were live.
+    ///
+    /// # Errors
+    /// As [`SessionLayer::user_sessions`].
+    pub async fn end_user_sessions(&self, user_id: &str) -> Result<usize, StoreError> {
+        self.backend.as_dyn().end_user_sessions(&UserKey::new(user_id), &Ending::All).await
+    }
+
     /// Loads the session `id` from the store.
     pub(crate) async fn load(&self, id: &SessionId) -> Result<Option<Fields>, StoreError> {
         let start = Instant::now();
@@ -103,6 +126,7 @@ impl SessionLayer {
             Commit::Replace { old, id, fields } => {
                 store.replace(&old, &id, &fields).await.map(|()| true)
             }
+            Commit::Bound(write) => store.as_dyn().commit_bound(&write).await,
         };
         self.metrics.applied(op, start, &applied);
         let alive = applied?;

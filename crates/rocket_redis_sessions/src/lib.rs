@@ -73,6 +73,7 @@
 
 mod config;
 pub mod csrf;
+mod device;
 mod error;
 mod fairing;
 pub mod flash;
@@ -88,6 +89,7 @@ mod token;
 pub use redis;
 
 pub use self::config::{ConfigError, SameSiteConfig, SessionConfig, StoreKind};
+pub use self::device::device_label;
 pub use self::error::SessionError;
 pub use self::fairing::{ErrorPage, SessionFairing};
 pub use self::guard::Session;

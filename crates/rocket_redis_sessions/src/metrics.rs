@@ -10,7 +10,7 @@
 //! | `sessions_rotated_total` | counter | | id rotations (`cycle_id`) |
 //! | `sessions_destroyed_total` | counter | | sessions deleted (`destroy`) |
 //! | `sessions_save_gone_total` | counter | | saves and rotations that found their session ended meanwhile (nothing written) |
-//! | `sessions_store_errors_total` | counter | `kind`: `unavailable`, `collision`, `too_large` | store operations that failed |
+//! | `sessions_store_errors_total` | counter | `kind`: `unavailable`, `collision`, `too_large`, `unsupported` | store operations that failed |
 //! | `sessions_store_duration_seconds` | histogram | `op`: `load`, `create`, `save`, `rotate`, `replace`, `delete` | each store operation's time, one round trip to Redis |
 //! | `sessions_store_info` | gauge, always 1 | `store`: `redis`, `memory` or the app store's name; `mode`: `single`, `cluster`, `sentinel` or `none` | which store is in use |
 //!
@@ -36,6 +36,7 @@ pub(crate) struct Metrics {
     unavailable: Counter,
     collision: Counter,
     too_large: Counter,
+    unsupported: Counter,
     load_time: Histogram,
     create_time: Histogram,
     save_time: Histogram,
@@ -62,6 +63,7 @@ impl Metrics {
             unavailable: errors("unavailable"),
             collision: errors("collision"),
             too_large: errors("too_large"),
+            unsupported: errors("unsupported"),
             load_time: time("load"),
             create_time: time("create"),
             save_time: time("save"),
@@ -90,6 +92,12 @@ impl Metrics {
             Commit::Renew { .. } => Some(Op::Rotate),
             Commit::Delete { .. } => Some(Op::Delete),
             Commit::Replace { .. } => Some(Op::Replace),
+            Commit::Bound(write) => Some(match (&write.old, &write.new) {
+                (_, None) => Op::Delete,
+                (None, Some(_)) => Op::Create,
+                (Some(_), Some(_)) if write.carries() => Op::Rotate,
+                (Some(_), Some(_)) => Op::Replace,
+            }),
         }
     }
 
@@ -116,6 +124,7 @@ impl Metrics {
             StoreError::Unavailable(_) => self.unavailable.increment(1),
             StoreError::Collision => self.collision.increment(1),
             StoreError::TooLarge => self.too_large.increment(1),
+            StoreError::Unsupported => self.unsupported.increment(1),
         }
     }
 }

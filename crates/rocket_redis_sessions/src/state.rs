@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use crate::SessionId;
 use crate::id::SlotTag;
-use crate::store::{Changes, Fields};
+use crate::store::{BINDING_FIELD, Binding, BoundWrite, Changes, Fields};
 
 /// What happened to the session during this request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +46,9 @@ pub enum Commit {
     Delete { id: SessionId },
     /// Delete a destroyed session and create its successor (sign-out with a flash message).
     Replace { old: SessionId, id: SessionId, fields: Fields },
+    /// A write to a session that is, or becomes, bound to a user, with the index entries
+    /// that change with it (anything but a plain save of a bound session).
+    Bound(BoundWrite),
 }
 
 /// What the visitor's session cookie must become once the commit has succeeded.
@@ -74,11 +77,21 @@ pub struct State {
     fields: Fields,
     /// Keys set or removed since the load; their values are taken from `fields` at commit.
     changed: BTreeSet<String>,
+    /// The stored session's tie to a user, as loaded.
+    binding: Option<Binding>,
+    /// A tie made (`Some(Some(_))`) or undone (`Some(None)`) in this request.
+    rebind: Option<Option<Binding>>,
 }
 
 impl State {
     /// A session loaded from the store under `id`.
-    pub fn loaded(id: SessionId, fields: Fields) -> Self {
+    pub fn loaded(id: SessionId, mut fields: Fields) -> Self {
+        // Reserved fields sort first: a session without one pays a single comparison.
+        let reserved = fields.first_key_value().is_some_and(|(k, _)| k.starts_with('\0'));
+        let binding = match reserved {
+            true => fields.remove(BINDING_FIELD).and_then(|v| Binding::parse(&v)),
+            false => None,
+        };
         Self {
             status: SessionStatus::Unchanged,
             stored: Some(id.clone()),
@@ -87,6 +100,8 @@ impl State {
             client_cookie: true,
             fields,
             changed: BTreeSet::new(),
+            binding,
+            rebind: None,
         }
     }
 
@@ -102,6 +117,8 @@ impl State {
             client_cookie,
             fields: Fields::new(),
             changed: BTreeSet::new(),
+            binding: None,
+            rebind: None,
         }
     }
 
@@ -125,9 +142,64 @@ impl State {
     pub fn exists(&self) -> bool {
         match self.status {
             SessionStatus::Unchanged | SessionStatus::Changed | SessionStatus::Renewed => true,
-            SessionStatus::New => !self.fields.is_empty(),
+            SessionStatus::New => !self.fields.is_empty() || self.bound().is_some(),
             SessionStatus::Purged => false,
         }
+    }
+
+    /// The session's tie to a user once this request is committed.
+    pub fn bound(&self) -> Option<&Binding> {
+        match (&self.rebind, self.status) {
+            (Some(rebind), _) => rebind.as_ref(),
+            (None, SessionStatus::New | SessionStatus::Purged) => None,
+            (None, _) => self.binding.as_ref(),
+        }
+    }
+
+    /// The tie the stored session has (what the index holds for it now).
+    pub fn stored_binding(&self) -> Option<&Binding> {
+        self.stored.as_ref().or(self.purge.as_ref()).and(self.binding.as_ref())
+    }
+
+    /// Ties the session to `binding`'s user, creating it if needed, under a new id with
+    /// the user's slot tag (see [`crate::store::UserKey::tag`]).
+    pub fn bind<E>(
+        &mut self,
+        binding: Binding,
+        now_ms: u64,
+        mint: impl FnOnce(u64, Option<SlotTag>) -> Result<SessionId, E>,
+    ) -> Result<(), E> {
+        let tag = Some(binding.user.tag());
+        let created = self.id.as_ref().map_or(now_ms, SessionId::created_ms);
+        self.id = Some(mint(created, tag)?);
+        self.status = match self.status {
+            SessionStatus::Unchanged | SessionStatus::Changed | SessionStatus::Renewed => {
+                SessionStatus::Renewed
+            }
+            SessionStatus::New | SessionStatus::Purged => SessionStatus::New,
+        };
+        self.rebind = Some(Some(binding));
+        Ok(())
+    }
+
+    /// Unties the session from its user, under a new id (kept on the same slot). Does
+    /// nothing for a session without a tie.
+    pub fn unbind<E>(
+        &mut self,
+        mint: impl FnOnce(u64, Option<SlotTag>) -> Result<SessionId, E>,
+    ) -> Result<(), E> {
+        if self.bound().is_none() {
+            return Ok(());
+        }
+        match self.stored_binding() {
+            Some(_) => {
+                self.cycle_id(mint)?;
+                self.rebind = Some(None);
+            }
+            // Tied in this request only: nothing stored to undo.
+            None => self.rebind = None,
+        }
+        Ok(())
     }
 
     /// Sets `key` to the JSON text `value`; storing the value already there changes
@@ -203,6 +275,7 @@ impl State {
         }
         self.fields.clear();
         self.changed.clear();
+        self.rebind = None;
         self.id = None;
         self.status = match self.purge {
             Some(_) => SessionStatus::Purged,
@@ -241,8 +314,58 @@ impl State {
         changes
     }
 
+    /// Whether the commit involves a user's index: anything but a plain save (or no
+    /// write) of a session whose tie stays as it is.
+    fn is_bound_commit(&self) -> bool {
+        let plain = matches!(self.status, SessionStatus::Unchanged | SessionStatus::Changed)
+            && self.rebind.is_none();
+        !plain && (self.stored_binding().is_some() || self.bound().is_some())
+    }
+
+    /// The commit of a session that is, or becomes, bound to a user.
+    fn into_bound_commit(mut self) -> (Commit, CookieChange) {
+        let before = self.stored_binding().cloned();
+        let after = self.bound().cloned();
+        let exists = self.exists();
+        let carry = self.status == SessionStatus::Renewed;
+        let old = self.stored.take().or(self.purge.take());
+        let new = self.id.take().filter(|_| exists);
+        let mut changes = match carry {
+            true => {
+                let changed = std::mem::take(&mut self.changed);
+                changed
+                    .into_iter()
+                    .map(|k| {
+                        let value = self.fields.get(&k).cloned();
+                        (k, value)
+                    })
+                    .collect()
+            }
+            false => Changes::new(),
+        };
+        let mut fields = std::mem::take(&mut self.fields);
+        if let Some(after) = &after {
+            fields.insert(BINDING_FIELD.to_owned(), after.field_json());
+        }
+        if before != after {
+            let value = after.as_ref().map(Binding::field_json);
+            // Reserved keys sort first.
+            changes.insert(0, (BINDING_FIELD.to_owned(), value));
+        }
+        let cookie = match &new {
+            None => CookieChange::Remove,
+            Some(new) if old.as_ref() != Some(new) => CookieChange::Set(new.clone()),
+            Some(_) => CookieChange::Keep,
+        };
+        let write = BoundWrite { old, new, carry, changes, fields, unbind: before, bind: after };
+        (Commit::Bound(write), cookie)
+    }
+
     /// What to write, and what the visitor's cookie must become once it is written.
     pub fn into_commit(mut self) -> (Commit, CookieChange) {
+        if self.is_bound_commit() {
+            return self.into_bound_commit();
+        }
         let changes = match self.status {
             SessionStatus::Changed | SessionStatus::Renewed => self.take_changes(),
             SessionStatus::Unchanged | SessionStatus::New | SessionStatus::Purged => Changes::new(),

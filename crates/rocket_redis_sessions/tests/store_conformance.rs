@@ -7,7 +7,8 @@ use std::time::Duration;
 use redis_test_server as test_redis;
 use rocket_redis_sessions::redis;
 use rocket_redis_sessions::store::{
-    Changes, Clock, Expiry, Fields, Limits, MemoryStore, RedisStore, SessionStore, StoreError,
+    BINDING_FIELD, Binding, BoundWrite, Changes, Clock, Ending, Expiry, Fields, Limits,
+    MemoryStore, RedisStore, SessionStore, StoreError, UserKey,
 };
 
 use rocket_redis_sessions::{RedisMode, RedisPool, RedisPoolConfig, SessionId};
@@ -322,6 +323,252 @@ async fn simultaneous_writers_cannot_take_a_session_past_its_limits<S: SessionSt
     assert_eq!(saved, 7, "the cap of 8 keys is reached, not passed");
 }
 
+// ---- the per-user index ----------------------------------------------------------
+
+fn binding(user: &str, device: &str) -> Binding {
+    Binding::new(UserKey::new(user), device).expect("OS random source")
+}
+
+/// An id in the slot of `binding`'s user, as the session layer gives a session it binds.
+fn bound_id(binding: &Binding, created_ms: u64) -> SessionId {
+    SessionId::generate(created_ms, Some(binding.user.tag())).expect("OS random source")
+}
+
+/// `fields` with the reserved field of `binding`, as a bound session stores them.
+fn with_binding(fields: &Fields, binding: &Binding) -> Fields {
+    let mut fields = fields.clone();
+    fields.insert(BINDING_FIELD.to_owned(), binding.field_json());
+    fields
+}
+
+/// Signs in the anonymous session `old` holding `data` as `binding` says, as the session
+/// layer commits `bind_user`: the data moves to a new id in the user's slot. Returns the
+/// new id and what the store answered.
+async fn sign_in(
+    store: &impl SessionStore,
+    old: &SessionId,
+    data: &Fields,
+    binding: &Binding,
+) -> (SessionId, Result<bool, StoreError>) {
+    let new = bound_id(binding, old.created_ms());
+    let field = (BINDING_FIELD.to_owned(), Some(binding.field_json()));
+    let write = BoundWrite {
+        old: Some(old.clone()),
+        new: Some(new.clone()),
+        carry: true,
+        changes: vec![field],
+        fields: with_binding(data, binding),
+        unbind: None,
+        bind: Some(binding.clone()),
+    };
+    let committed = store.commit_bound(&write).await;
+    (new, committed)
+}
+
+/// A session of `user` created and signed in on `device`, holding `data`.
+async fn signed_in(
+    store: &impl SessionStore,
+    user: &str,
+    device: &str,
+    data: &Fields,
+) -> (SessionId, Binding) {
+    let anonymous = id();
+    store.create(&anonymous, data).await.unwrap();
+    let binding = binding(user, device);
+    let (new, committed) = sign_in(store, &anonymous, data, &binding).await;
+    assert_eq!(committed.unwrap(), true, "signed in");
+    (new, binding)
+}
+
+async fn handles(store: &impl SessionStore, user: &str) -> Vec<String> {
+    let sessions = store.user_sessions(&UserKey::new(user)).await.unwrap();
+    sessions.into_iter().map(|s| s.handle).collect()
+}
+
+/// A user name no other test (nor another run on the same Redis) uses.
+fn user_name(what: &str) -> String {
+    test_redis::unique_prefix(what)
+}
+
+async fn a_bound_session_is_listed_with_its_device_and_times<S: SessionStore>(h: Harness<S>) {
+    let user = user_name("listed");
+    let anonymous = id();
+    let data = record(&[("cart", "[1,2]")]);
+    h.store.create(&anonymous, &data).await.unwrap();
+    let binding = binding(&user, "Firefox on Linux");
+    let (new, committed) = sign_in(&h.store, &anonymous, &data, &binding).await;
+    assert!(committed.unwrap());
+    assert_eq!(h.store.load(&anonymous).await.unwrap(), None, "the old id stopped working");
+    assert_eq!(h.store.load(&new).await.unwrap(), Some(with_binding(&data, &binding)));
+    let sessions = h.store.user_sessions(&UserKey::new(&user)).await.unwrap();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    let listed = &sessions[0];
+    assert_eq!(listed.handle, binding.handle);
+    assert!(!new.encode().contains(&listed.handle) && listed.handle.len() == 32);
+    assert_eq!(listed.device, "Firefox on Linux");
+    assert_eq!(listed.created_ms, START_MS, "the session's creation, kept by the new id");
+    let now = h.clock.load(Ordering::SeqCst);
+    assert!((START_MS..=now).contains(&listed.last_seen_ms), "{listed:?}");
+    assert!(!listed.current, "a store marks none current");
+    assert!(h.store.user_sessions(&UserKey::new("someone else")).await.unwrap().is_empty());
+}
+
+async fn one_device_ends_another_of_the_same_user<S: SessionStore>(h: Harness<S>) {
+    let user = user_name("two-devices");
+    let (laptop, on_laptop) = signed_in(&h.store, &user, "Firefox on Linux", &record(&[])).await;
+    let (phone, on_phone) = signed_in(&h.store, &user, "Safari on iOS", &record(&[])).await;
+    let mut listed = handles(&h.store, &user).await;
+    listed.sort();
+    let mut both = vec![on_laptop.handle.clone(), on_phone.handle.clone()];
+    both.sort();
+    assert_eq!(listed, both);
+    let which = Ending::One(on_phone.handle.clone());
+    assert_eq!(h.store.end_user_sessions(&on_laptop.user, &which).await.unwrap(), 1);
+    assert_eq!(h.store.load(&phone).await.unwrap(), None, "gone for the phone at once");
+    assert!(h.store.load(&laptop).await.unwrap().is_some(), "the laptop stays signed in");
+    assert_eq!(handles(&h.store, &user).await, vec![on_laptop.handle.clone()]);
+    assert_eq!(h.store.end_user_sessions(&on_laptop.user, &which).await.unwrap(), 0, "once");
+}
+
+async fn sign_out_everywhere_else_and_everywhere<S: SessionStore>(h: Harness<S>) {
+    let user = user_name("everywhere");
+    let mut sessions = Vec::new();
+    for device in ["a", "b", "c"] {
+        sessions.push(signed_in(&h.store, &user, device, &record(&[("k", "1")])).await);
+    }
+    let key = UserKey::new(&user);
+    let (here, this) = &sessions[0];
+    let others = Ending::AllBut(this.handle.clone());
+    assert_eq!(h.store.end_user_sessions(&key, &others).await.unwrap(), 2);
+    assert!(h.store.load(here).await.unwrap().is_some());
+    for (id, _) in &sessions[1..] {
+        assert_eq!(h.store.load(id).await.unwrap(), None);
+    }
+    assert_eq!(handles(&h.store, &user).await, vec![this.handle.clone()]);
+    assert_eq!(h.store.end_user_sessions(&key, &Ending::All).await.unwrap(), 1);
+    assert_eq!(h.store.load(here).await.unwrap(), None);
+    assert!(handles(&h.store, &user).await.is_empty());
+    assert_eq!(h.store.end_user_sessions(&key, &Ending::All).await.unwrap(), 0);
+}
+
+async fn a_rotated_bound_session_keeps_its_place_in_the_index<S: SessionStore>(h: Harness<S>) {
+    let user = user_name("rotated");
+    let (old, bound) = signed_in(&h.store, &user, "d", &record(&[("a", "1")])).await;
+    let new = next(&old);
+    let write = BoundWrite {
+        old: Some(old.clone()),
+        new: Some(new.clone()),
+        carry: true,
+        changes: changes(&[("b", Some("2"))]),
+        fields: with_binding(&record(&[("a", "1"), ("b", "2")]), &bound),
+        unbind: Some(bound.clone()),
+        bind: Some(bound.clone()),
+    };
+    assert!(h.store.commit_bound(&write).await.unwrap());
+    assert_eq!(h.store.load(&old).await.unwrap(), None);
+    let loaded = h.store.load(&new).await.unwrap().unwrap();
+    assert_eq!(loaded, with_binding(&record(&[("a", "1"), ("b", "2")]), &bound));
+    assert_eq!(handles(&h.store, &user).await, vec![bound.handle.clone()], "same handle");
+    let end = Ending::One(bound.handle.clone());
+    assert_eq!(h.store.end_user_sessions(&bound.user, &end).await.unwrap(), 1);
+    assert_eq!(h.store.load(&new).await.unwrap(), None, "the handle ends the new id");
+}
+
+async fn a_request_in_flight_cannot_bring_back_an_ended_session<S: SessionStore>(h: Harness<S>) {
+    let user = user_name("in-flight");
+    let (id, bound) = signed_in(&h.store, &user, "d", &record(&[("a", "1")])).await;
+    // A request loaded the session, then the user signed out everywhere...
+    assert!(h.store.load(&id).await.unwrap().is_some());
+    assert_eq!(h.store.end_user_sessions(&bound.user, &Ending::All).await.unwrap(), 1);
+    // ...and that request saves, or rotates the id, afterwards.
+    assert!(!h.store.update(&id, &changes(&[("a", Some("2"))])).await.unwrap());
+    let new = next(&id);
+    let rotate = BoundWrite {
+        old: Some(id.clone()),
+        new: Some(new.clone()),
+        carry: true,
+        changes: Changes::new(),
+        fields: with_binding(&record(&[("a", "1")]), &bound),
+        unbind: Some(bound.clone()),
+        bind: Some(bound.clone()),
+    };
+    assert!(!h.store.commit_bound(&rotate).await.unwrap());
+    assert_eq!(h.store.load(&id).await.unwrap(), None);
+    assert_eq!(h.store.load(&new).await.unwrap(), None);
+    assert!(handles(&h.store, &user).await.is_empty(), "and the index does not list it");
+}
+
+async fn a_sign_in_of_an_ended_session_writes_nothing<S: SessionStore>(h: Harness<S>) {
+    let user = user_name("ended-sign-in");
+    let anonymous = id();
+    h.store.create(&anonymous, &record(&[("a", "1")])).await.unwrap();
+    h.store.delete(&anonymous).await.unwrap();
+    let bound = binding(&user, "d");
+    let (new, committed) = sign_in(&h.store, &anonymous, &record(&[("a", "1")]), &bound).await;
+    assert!(!committed.unwrap(), "reported gone");
+    assert_eq!(h.store.load(&new).await.unwrap(), None, "no successor");
+    assert!(handles(&h.store, &user).await.is_empty(), "no entry");
+}
+
+async fn ended_and_unbound_sessions_leave_the_index<S: SessionStore>(h: Harness<S>) {
+    let user = user_name("leaving");
+    let (expired, _) = signed_in(&h.store, &user, "expired", &record(&[])).await;
+    let (destroyed, on_destroyed) = signed_in(&h.store, &user, "destroyed", &record(&[])).await;
+    let (unbound, on_unbound) = signed_in(&h.store, &user, "unbound", &record(&[("a", "1")])).await;
+    let (kept, on_kept) = signed_in(&h.store, &user, "kept", &record(&[])).await;
+    // Gone by itself (as at the end of its TTL): pruned when the index is read.
+    h.store.delete(&expired).await.unwrap();
+    // Destroyed by its own request (a sign-out that ends the session).
+    let destroy = BoundWrite {
+        old: Some(destroyed.clone()),
+        new: None,
+        carry: false,
+        changes: Changes::new(),
+        fields: Fields::new(),
+        unbind: Some(on_destroyed),
+        bind: None,
+    };
+    assert!(h.store.commit_bound(&destroy).await.unwrap());
+    assert_eq!(h.store.load(&destroyed).await.unwrap(), None);
+    // Untied from the user (a sign-out that keeps the session), under a new id.
+    let anonymous = next(&unbound);
+    let unbind = BoundWrite {
+        old: Some(unbound.clone()),
+        new: Some(anonymous.clone()),
+        carry: true,
+        changes: vec![(BINDING_FIELD.to_owned(), None)],
+        fields: record(&[("a", "1")]),
+        unbind: Some(on_unbound),
+        bind: None,
+    };
+    assert!(h.store.commit_bound(&unbind).await.unwrap());
+    assert_eq!(h.store.load(&anonymous).await.unwrap(), Some(record(&[("a", "1")])));
+    assert_eq!(handles(&h.store, &user).await, vec![on_kept.handle.clone()]);
+    assert!(h.store.load(&kept).await.unwrap().is_some());
+}
+
+async fn a_bound_write_onto_a_taken_id_is_a_collision<S: SessionStore>(h: Harness<S>) {
+    let user = user_name("taken");
+    let anonymous = id();
+    h.store.create(&anonymous, &record(&[("a", "1")])).await.unwrap();
+    let bound = binding(&user, "d");
+    let new = bound_id(&bound, START_MS);
+    h.store.create(&new, &record(&[("other", "1")])).await.unwrap();
+    let write = BoundWrite {
+        old: Some(anonymous.clone()),
+        new: Some(new.clone()),
+        carry: true,
+        changes: vec![(BINDING_FIELD.to_owned(), Some(bound.field_json()))],
+        fields: with_binding(&record(&[("a", "1")]), &bound),
+        unbind: None,
+        bind: Some(bound.clone()),
+    };
+    assert!(matches!(h.store.commit_bound(&write).await, Err(StoreError::Collision)));
+    assert_eq!(h.store.load(&new).await.unwrap(), Some(record(&[("other", "1")])));
+    assert_eq!(h.store.load(&anonymous).await.unwrap(), Some(record(&[("a", "1")])));
+    assert!(handles(&h.store, &user).await.is_empty());
+}
+
 macro_rules! conformance {
     ($($test:ident),* $(,)?) => {
         mod memory_store {
@@ -377,6 +624,14 @@ conformance!(
     ping_answers,
     a_save_past_the_limits_is_refused_and_writes_nothing,
     simultaneous_writers_cannot_take_a_session_past_its_limits,
+    a_bound_session_is_listed_with_its_device_and_times,
+    one_device_ends_another_of_the_same_user,
+    sign_out_everywhere_else_and_everywhere,
+    a_rotated_bound_session_keeps_its_place_in_the_index,
+    a_request_in_flight_cannot_bring_back_an_ended_session,
+    a_sign_in_of_an_ended_session_writes_nothing,
+    ended_and_unbound_sessions_leave_the_index,
+    a_bound_write_onto_a_taken_id_is_a_collision,
 );
 
 // ---- memory store ---------------------------------------------------------------------

@@ -2,10 +2,13 @@
 //! Lost on restart and not shared between processes; for development and single-process
 //! deployments that accept that.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
-use super::{Changes, Clock, Expiry, Fields, Limits, SessionStore, StoreError};
+use super::{
+    BoundWrite, Changes, Clock, Ending, Expiry, Fields, Limits, SessionStore, StoreError, UserKey,
+    UserSession,
+};
 use crate::SessionId;
 
 /// Expired entries are swept after this many creations.
@@ -23,6 +26,8 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct Inner {
     entries: HashMap<SessionId, Entry>,
+    /// Each user's index: handle to the session it names.
+    users: HashMap<UserKey, BTreeMap<String, Device>>,
     creates_since_sweep: u32,
 }
 
@@ -30,6 +35,15 @@ struct Inner {
 struct Entry {
     fields: Fields,
     expires_ms: u64,
+    /// When the session was last loaded or written: its last-seen time.
+    seen_ms: u64,
+}
+
+/// A session in a user's index.
+#[derive(Debug)]
+struct Device {
+    id: SessionId,
+    device: String,
 }
 
 impl MemoryStore {
@@ -70,7 +84,7 @@ impl MemoryStore {
     /// Adds the record of `id`, unless it would be past its absolute lifetime already.
     fn insert(&self, inner: &mut Inner, id: &SessionId, fields: &Fields, now: u64) {
         if let Some(ttl) = self.expiry.ttl_ms(id.created_ms(), now) {
-            let entry = Entry { fields: fields.clone(), expires_ms: now + ttl };
+            let entry = Entry { fields: fields.clone(), expires_ms: now + ttl, seen_ms: now };
             inner.entries.insert(id.clone(), entry);
         }
     }
@@ -86,6 +100,7 @@ impl MemoryStore {
             Some(ttl) => {
                 let entry = inner.entries.get_mut(id)?;
                 entry.expires_ms = now + ttl;
+                entry.seen_ms = now;
                 Some(entry)
             }
             None => {
@@ -133,6 +148,11 @@ impl SessionStore for MemoryStore {
         if inner.creates_since_sweep >= SWEEP_EVERY {
             inner.creates_since_sweep = 0;
             inner.entries.retain(|_, e| e.expires_ms > now);
+            let Inner { entries, users, .. } = &mut *inner;
+            for index in users.values_mut() {
+                index.retain(|_, device| entries.contains_key(&device.id));
+            }
+            users.retain(|_, index| !index.is_empty());
         }
         self.insert(&mut inner, id, fields, now);
         Ok(())
@@ -192,5 +212,93 @@ impl SessionStore for MemoryStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    async fn commit_bound(&self, write: &BoundWrite) -> Result<bool, StoreError> {
+        let now = self.clock.now_ms();
+        let mut inner = self.lock();
+        if let Some(new) = &write.new
+            && write.old.as_ref() != Some(new)
+            && self.touch(&mut inner, new, now).is_some()
+        {
+            return Err(StoreError::Collision);
+        }
+        if write.carries() {
+            let Some(old) = &write.old else { return Ok(false) };
+            let Some(entry) = self.touch(&mut inner, old, now) else {
+                return Ok(false);
+            };
+            apply(&mut entry.fields, &write.changes, &Limits::NONE)?;
+            if let (Some(entry), Some(new)) = (inner.entries.remove(old), &write.new) {
+                inner.entries.insert(new.clone(), entry);
+            }
+        } else {
+            if let Some(old) = &write.old {
+                inner.entries.remove(old);
+            }
+            if let Some(new) = &write.new {
+                self.insert(&mut inner, new, &write.fields, now);
+            }
+        }
+        if let Some(gone) = &write.unbind
+            && let Some(index) = inner.users.get_mut(&gone.user)
+        {
+            index.remove(&gone.handle);
+            if index.is_empty() {
+                inner.users.remove(&gone.user);
+            }
+        }
+        if let (Some(bound), Some(new)) = (&write.bind, &write.new) {
+            let device = Device { id: new.clone(), device: bound.device.clone() };
+            inner.users.entry(bound.user.clone()).or_default().insert(bound.handle.clone(), device);
+        }
+        Ok(true)
+    }
+
+    async fn user_sessions(&self, user: &UserKey) -> Result<Vec<UserSession>, StoreError> {
+        let now = self.clock.now_ms();
+        let mut inner = self.lock();
+        let Inner { entries, users, .. } = &mut *inner;
+        let Some(index) = users.get_mut(user) else { return Ok(Vec::new()) };
+        // Sessions that ended by themselves leave the index as it is read.
+        index.retain(|_, device| entries.get(&device.id).is_some_and(|e| e.expires_ms > now));
+        let mut sessions: Vec<UserSession> = index
+            .iter()
+            .filter_map(|(handle, device)| {
+                let entry = entries.get(&device.id)?;
+                Some(UserSession {
+                    handle: handle.clone(),
+                    created_ms: device.id.created_ms(),
+                    last_seen_ms: entry.seen_ms,
+                    device: device.device.clone(),
+                    current: false,
+                })
+            })
+            .collect();
+        if index.is_empty() {
+            users.remove(user);
+        }
+        sessions.sort_by(|a, b| (a.created_ms, &a.handle).cmp(&(b.created_ms, &b.handle)));
+        Ok(sessions)
+    }
+
+    async fn end_user_sessions(&self, user: &UserKey, which: &Ending) -> Result<usize, StoreError> {
+        let now = self.clock.now_ms();
+        let mut inner = self.lock();
+        let Inner { entries, users, .. } = &mut *inner;
+        let Some(index) = users.get_mut(user) else { return Ok(0) };
+        let mut ended = 0;
+        index.retain(|handle, device| {
+            if !which.includes(handle) {
+                return true;
+            }
+            let live = entries.remove(&device.id).is_some_and(|e| e.expires_ms > now);
+            ended += usize::from(live);
+            false
+        });
+        if index.is_empty() {
+            users.remove(user);
+        }
+        Ok(ended)
     }
 }

@@ -10,6 +10,7 @@
 mod backend;
 mod memory;
 mod redis;
+mod users;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,6 +19,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub(crate) use self::backend::Backend;
 pub use self::memory::MemoryStore;
 pub use self::redis::RedisStore;
+pub use self::users::BINDING_FIELD;
+pub use self::users::{Binding, BoundWrite, Ending, UserKey, UserSession, is_handle};
 use crate::SessionId;
 
 /// A session's data: field name to JSON text, in key order. Sessions hold a handful of
@@ -74,10 +77,15 @@ impl Limits {
             grow += new.unwrap_or(0) - old.unwrap_or(0);
             added += i128::from(new.is_some()) - i128::from(old.is_some());
         }
-        if added > 0 && fields.len() as i128 + added > self.max_keys as i128 {
+        // Reserved fields (the session layer's own, starting with NUL) count for neither.
+        let keys = fields.keys().filter(|k| !k.starts_with('\0')).count();
+        if added > 0 && keys as i128 + added > self.max_keys as i128 {
             return false;
         }
-        let size = || fields.iter().map(|(k, v)| (k.len() + v.len()) as i128).sum::<i128>();
+        let size = || {
+            let data = fields.iter().filter(|(k, _)| !k.starts_with('\0'));
+            data.map(|(k, v)| (k.len() + v.len()) as i128).sum::<i128>()
+        };
         grow <= 0 || size() + grow <= self.max_bytes as i128
     }
 }
@@ -134,6 +142,9 @@ pub enum StoreError {
     /// was written.
     #[error("the session would exceed its size or key limit")]
     TooLarge,
+    /// The store keeps no per-user index (an app's own store that does not implement it).
+    #[error("this session store keeps no per-user index")]
+    Unsupported,
 }
 
 /// A place to keep sessions. Each method is one step: no other call ever sees it half
@@ -221,6 +232,44 @@ pub trait SessionStore: Send + Sync + 'static {
     /// # Errors
     /// [`StoreError::Unavailable`] when it does not.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Writes a session that is, or becomes, bound to a user, and the index entries that
+    /// change with it, in one step ([`BoundWrite`]). `false` when `write` carries an old
+    /// session's data and that session is gone: then nothing is written (the
+    /// no-resurrection rule of `update`).
+    ///
+    /// The default keeps no index: [`StoreError::Unsupported`].
+    ///
+    /// # Errors
+    /// [`StoreError::Collision`] when `write.new` exists, [`StoreError::Unavailable`] when
+    /// the backend fails.
+    async fn commit_bound(&self, write: &BoundWrite) -> Result<bool, StoreError> {
+        let _ = write;
+        Err(StoreError::Unsupported)
+    }
+
+    /// The live sessions of `user`, oldest first; entries of sessions that ended by
+    /// themselves are removed from the index as it is read.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the backend fails; [`StoreError::Unsupported`] by
+    /// default.
+    async fn user_sessions(&self, user: &UserKey) -> Result<Vec<UserSession>, StoreError> {
+        let _ = user;
+        Err(StoreError::Unsupported)
+    }
+
+    /// Ends the sessions of `user` that `which` names: each is deleted with its index
+    /// entry in one step, so a request in flight on it cannot bring it back. Returns how
+    /// many live sessions ended.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the backend fails; [`StoreError::Unsupported`] by
+    /// default.
+    async fn end_user_sessions(&self, user: &UserKey, which: &Ending) -> Result<usize, StoreError> {
+        let _ = (user, which);
+        Err(StoreError::Unsupported)
+    }
 }
 
 #[cfg(test)]

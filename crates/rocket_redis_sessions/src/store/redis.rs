@@ -23,9 +23,13 @@
 
 use redis::{self, Cmd, ErrorKind, RedisError, Script, ServerErrorKind, Value};
 
-use super::{Changes, Clock, Expiry, Fields, Limits, SessionStore, StoreError};
-use crate::SessionId;
-use crate::pool::{Durability, RedisPool, RedisPoolError};
+use super::users::IndexEntry;
+use super::{
+    BINDING_FIELD, Binding, BoundWrite, Changes, Clock, Ending, Expiry, Fields, Limits,
+    SessionStore, StoreError, UserKey, UserSession,
+};
+use crate::pool::{Durability, RedisMode, RedisPool, RedisPoolError};
+use crate::{SessionId, SlotTag};
 
 /// Sessions in Redis, through a [`RedisPool`].
 #[derive(Debug, Clone)]
@@ -42,6 +46,8 @@ pub struct RedisStore {
 struct Scripts {
     create: Lua,
     save: Lua,
+    bound: Lua,
+    end: Lua,
 }
 
 /// A Lua script and its SHA-1, the name `EVALSHA` knows it by.
@@ -74,6 +80,8 @@ impl RedisStore {
         let scripts = Scripts {
             create: Lua::new(include_str!("lua/create.lua")),
             save: Lua::new(include_str!("lua/save.lua")),
+            bound: Lua::new(include_str!("lua/bound.lua")),
+            end: Lua::new(include_str!("lua/end.lua")),
         };
         Self { pool, prefix: prefix.into(), expiry, limits: Limits::NONE, clock, scripts }
     }
@@ -93,6 +101,14 @@ impl RedisStore {
     /// The pool the store sends through.
     pub fn pool(&self) -> &RedisPool {
         &self.pool
+    }
+
+    /// The Redis key of `user`'s index: `prefix`, `user:`, the user's slot tag as a hash
+    /// tag, then the hex SHA-256 of the user id. Sessions bound to the user carry the
+    /// same slot tag, so on a Cluster they and the index are on one slot.
+    pub fn index_key(&self, user: &UserKey) -> String {
+        let hex = user.hex();
+        format!("{}user:{{{}}}{hex}", self.prefix, &hex[..4])
     }
 
     /// [`SessionStore::create`].
@@ -474,6 +490,13 @@ fn decode_field(fields: &mut Fields, field: Value, value: Value, key: &str) {
         return;
     };
     if field.first() == Some(&0) {
+        // Reserved: the session layer's own. The user binding goes to the layer (which
+        // takes it out of the data); the others are skipped.
+        if field == BINDING_FIELD.as_bytes()
+            && let Ok(value) = String::from_utf8(value)
+        {
+            fields.insert(BINDING_FIELD.to_owned(), value);
+        }
         return;
     }
     let (Ok(field), Ok(value)) = (String::from_utf8(field), String::from_utf8(value)) else {
@@ -485,6 +508,314 @@ fn decode_field(fields: &mut Fields, field: Value, value: Value, key: &str) {
             fields.insert(field, value);
         }
         Err(_) => rocket::warn!("session {key}: field {field:?} is not JSON and was skipped"),
+    }
+}
+
+/// The letters `bound.lua` knows the keys of a [`BoundWrite`] by, in order.
+const LETTERS: [char; 4] = ['o', 'n', 'u', 'b'];
+
+/// One run of `bound.lua`: the keys it is given (by letter) and what it does with them.
+struct BoundStep<'a> {
+    keys: [Option<&'a str>; 4],
+    mode: &'static str,
+    check: bool,
+    /// The handle to remove from the `u` index.
+    unbind: &'a str,
+}
+
+/// How much of a session a user's index may have lost: every operation on an index reads
+/// it, then acts on what it read, unless it changed meanwhile (then it reads again).
+const INDEX_ATTEMPTS: usize = 8;
+
+/// An index as read: handle, entry as stored, entry as read.
+type IndexEntries = Vec<(String, String, IndexEntry)>;
+
+impl RedisStore {
+    /// [`SessionStore::commit_bound`]: one `bound.lua` run, or, on a Cluster when the
+    /// session moves to another slot (a sign-in), two: the new session with its index
+    /// entry first, then the old session's end, undone if that session had ended already.
+    ///
+    /// # Errors
+    /// As the trait's.
+    pub async fn commit_bound(&self, write: &BoundWrite) -> Result<bool, StoreError> {
+        let now = self.clock.now_ms();
+        let key = |id: &Option<SessionId>| id.as_ref().map(|id| self.key(id));
+        let (old, new) = (key(&write.old), key(&write.new));
+        let index = |b: &Option<Binding>| b.as_ref().map(|b| self.index_key(&b.user));
+        let unbound = index(&write.unbind);
+        let bound = index(&write.bind).filter(|_| new.is_some());
+        fn handle(b: &Option<Binding>) -> &str {
+            b.as_ref().map_or("", |b| b.handle.as_str())
+        }
+        let gone = handle(&write.unbind);
+        let ttl = match &write.new {
+            Some(id) => match self.expiry.ttl_ms(id.created_ms(), now) {
+                Some(ttl) => Some(ttl),
+                // Past its absolute deadline: the session ends here.
+                None => {
+                    let keys = [old.as_deref(), None, unbound.as_deref(), None];
+                    let end = BoundStep { keys, mode: "delete", check: false, unbind: gone };
+                    self.bound_step(&end, write, 1).await?;
+                    return Ok(false);
+                }
+            },
+            None => None,
+        };
+        let ttl = ttl.unwrap_or(1);
+        let tags = [
+            write.old.as_ref().map(SessionId::tag),
+            write.new.as_ref().map(SessionId::tag),
+            write.unbind.as_ref().map(|b| b.user.tag()),
+            write.bind.as_ref().filter(|_| new.is_some()).map(|b| b.user.tag()),
+        ];
+        let mode = match (&old, &new) {
+            (_, None) => "delete",
+            (Some(_), Some(_)) if write.carries() && !self.split(&tags) => "move",
+            _ => "create",
+        };
+        let keys = [old.as_deref(), new.as_deref(), unbound.as_deref(), bound.as_deref()];
+        if !self.split(&tags) {
+            let step = BoundStep { keys, mode, check: write.carries(), unbind: gone };
+            return match self.bound_step(&step, write, ttl).await? {
+                Value::Int(-1) => Err(StoreError::Collision),
+                Value::Int(0) if mode != "delete" => Ok(false),
+                _ => Ok(true),
+            };
+        }
+        // A Cluster, and the session changes slot. The old session and the index it
+        // leaves share its slot; the new one and the index it joins, theirs.
+        let [o, n, u, b] = keys;
+        let ending =
+            BoundStep { keys: [o, None, u, None], mode: "delete", check: false, unbind: gone };
+        let starting =
+            BoundStep { keys: [None, n, None, b], mode: "create", check: false, unbind: "" };
+        if !write.carries() {
+            // The old session ends whatever happens (a sign-out that starts another).
+            self.bound_step(&ending, write, ttl).await?;
+            return match self.bound_step(&starting, write, ttl).await? {
+                Value::Int(-1) => Err(StoreError::Collision),
+                _ => Ok(true),
+            };
+        }
+        if let Value::Int(-1) = self.bound_step(&starting, write, ttl).await? {
+            return Err(StoreError::Collision);
+        }
+        // A crash here leaves both: the old session, which its visitor still holds, and
+        // the new one, listed in the index (where it can be ended) and held by nobody.
+        if let Value::Int(0) = self.bound_step(&ending, write, ttl).await? {
+            // The old session had ended meanwhile: its successor must not live on.
+            let unbind = handle(&write.bind);
+            let undo = BoundStep { keys: [n, None, b, None], mode: "delete", check: false, unbind };
+            self.bound_step(&undo, write, ttl).await?;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Whether the keys with these slot tags must go in more than one script: on a
+    /// Cluster, when they are not all on one slot.
+    fn split(&self, tags: &[Option<SlotTag>; 4]) -> bool {
+        let mut given = tags.iter().flatten();
+        let first = given.next();
+        self.pool.mode() == RedisMode::Cluster && given.any(|tag| Some(tag) != first)
+    }
+
+    /// Runs `bound.lua` for `step` of `write`.
+    async fn bound_step(
+        &self,
+        step: &BoundStep<'_>,
+        write: &BoundWrite,
+        ttl: u64,
+    ) -> Result<Value, StoreError> {
+        let mut letters = String::with_capacity(4);
+        let mut keys = Vec::with_capacity(4);
+        for (letter, key) in LETTERS.iter().zip(step.keys) {
+            if let Some(key) = key {
+                letters.push(*letter);
+                keys.push(key);
+            }
+        }
+        let (entry, index_ttl) = match (&write.bind, &write.new, step.keys[1]) {
+            (Some(b), Some(id), Some(key)) => {
+                let entry = IndexEntry {
+                    key: key.to_owned(),
+                    created: id.created_ms(),
+                    device: b.device.clone(),
+                };
+                let deadline = id.created_ms().saturating_add(super::millis(self.expiry.absolute));
+                let left = deadline.saturating_sub(self.clock.now_ms()).max(1);
+                (serde_json::to_string(&entry).unwrap_or_default(), left)
+            }
+            _ => (String::new(), 1),
+        };
+        let (sets, deletes): (Vec<(&str, &str)>, Vec<&str>) = match step.mode {
+            "move" => (
+                write
+                    .changes
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.as_str(), v.as_deref()?)))
+                    .collect(),
+                write
+                    .changes
+                    .iter()
+                    .filter(|(_, v)| v.is_none())
+                    .map(|(k, _)| k.as_str())
+                    .collect(),
+            ),
+            "create" => {
+                (write.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(), Vec::new())
+            }
+            _ => (Vec::new(), Vec::new()),
+        };
+        let size = sets.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
+            + deletes.iter().map(|k| k.len()).sum::<usize>()
+            + entry.len();
+        let bind = write.bind.as_ref().map_or("", |b| b.handle.as_str());
+        let unbind = step.unbind;
+        self.run(&self.scripts.bound, &keys, 9 + 2 * sets.len() + deletes.len(), size, |cmd| {
+            cmd.arg(&letters).arg(step.mode).arg(if step.check { "1" } else { "0" });
+            cmd.arg(ttl).arg(unbind).arg(bind).arg(&entry).arg(index_ttl);
+            cmd.arg(sets.len() * 2);
+            for (field, value) in &sets {
+                cmd.arg(*field).arg(*value);
+            }
+            for field in &deletes {
+                cmd.arg(*field);
+            }
+        })
+        .await
+    }
+
+    /// [`SessionStore::user_sessions`]: the index, then the TTL of each session in it, in
+    /// one round trip each; entries of sessions that are gone are then removed.
+    ///
+    /// A session's last-seen time is read off its TTL: every load and save sets it to
+    /// `idle_timeout`, so the session was last used `idle_timeout - TTL` ago. No field is
+    /// written for it, and no request pays for it. (In a session's last idle period, whose
+    /// TTL stops at the absolute deadline, it reads as the start of that period.)
+    ///
+    /// # Errors
+    /// As the trait's.
+    pub async fn user_sessions(&self, user: &UserKey) -> Result<Vec<UserSession>, StoreError> {
+        let index = self.index_key(user);
+        let entries = self.read_index(&index).await?;
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::Pipeline::with_capacity(entries.len());
+        for (_, _, entry) in &entries {
+            pipe.cmd("PTTL").arg(&entry.key);
+        }
+        let ttls = self.send_pipeline(&pipe).await?;
+        let now = self.clock.now_ms();
+        let idle = super::millis(self.expiry.idle);
+        let (mut live, mut gone) = (Vec::new(), Vec::new());
+        for (entry, ttl) in entries.into_iter().zip(ttls) {
+            match ttl {
+                Value::Int(ttl) if ttl > 0 => live.push((entry, ttl.unsigned_abs())),
+                Value::ServerError(e) => return Err(redis_down(e.into())),
+                // Gone (-2), or a hash without a TTL (-1), which is no session.
+                _ => gone.push(entry),
+            }
+        }
+        if !gone.is_empty() {
+            // A changed entry (-1) is left for the next read.
+            self.end_entries(&index, &gone).await?;
+        }
+        let mut sessions: Vec<UserSession> = live
+            .into_iter()
+            .map(|((handle, _, entry), ttl)| {
+                let seen = now.saturating_sub(idle).saturating_add(ttl).min(now);
+                UserSession {
+                    handle,
+                    created_ms: entry.created,
+                    last_seen_ms: seen.max(entry.created.min(now)),
+                    device: entry.device,
+                    current: false,
+                }
+            })
+            .collect();
+        sessions.sort_by(|a, b| (a.created_ms, &a.handle).cmp(&(b.created_ms, &b.handle)));
+        Ok(sessions)
+    }
+
+    /// [`SessionStore::end_user_sessions`]: reads the index, then ends the chosen sessions
+    /// and their entries in one script, which does nothing if an entry changed since it
+    /// was read (its session moved to a new id): then it reads again.
+    ///
+    /// # Errors
+    /// As the trait's.
+    pub async fn end_user_sessions(
+        &self,
+        user: &UserKey,
+        which: &Ending,
+    ) -> Result<usize, StoreError> {
+        let index = self.index_key(user);
+        for _ in 0..INDEX_ATTEMPTS {
+            let mut chosen = self.read_index(&index).await?;
+            chosen.retain(|(handle, ..)| which.includes(handle));
+            if chosen.is_empty() {
+                return Ok(0);
+            }
+            if let Some(ended) = self.end_entries(&index, &chosen).await? {
+                return Ok(ended);
+            }
+        }
+        Err(StoreError::Unavailable("the user's index kept changing; try again".into()))
+    }
+
+    /// Deletes the sessions of `entries` and their entries in `index`, unless an entry
+    /// changed since it was read (`None`). Returns how many sessions existed.
+    async fn end_entries(
+        &self,
+        index: &str,
+        entries: &IndexEntries,
+    ) -> Result<Option<usize>, StoreError> {
+        let keys: Vec<&str> =
+            std::iter::once(index).chain(entries.iter().map(|(_, _, e)| e.key.as_str())).collect();
+        let size = entries.iter().map(|(h, raw, _)| h.len() + raw.len()).sum();
+        let reply = self
+            .run(&self.scripts.end, &keys, 2 * entries.len(), size, |cmd| {
+                for (handle, raw, _) in entries {
+                    cmd.arg(handle).arg(raw);
+                }
+            })
+            .await?;
+        match reply {
+            Value::Int(ended) if ended >= 0 => Ok(Some(ended.unsigned_abs() as usize)),
+            Value::Int(_) => Ok(None),
+            _ => Err(redis_down((ErrorKind::Parse, "unexpected reply to end.lua").into())),
+        }
+    }
+
+    /// The entries of `index`: handle, entry as stored, entry as read. An entry that is
+    /// not of the store's form is skipped, with a warning.
+    async fn read_index(&self, index: &str) -> Result<IndexEntries, StoreError> {
+        let reply = self.send(redis::cmd("HGETALL").arg(index), None).await?;
+        let pairs: Vec<(Value, Value)> = match reply {
+            Value::Array(items) => {
+                let mut items = items.into_iter();
+                std::iter::from_fn(|| Some((items.next()?, items.next()?))).collect()
+            }
+            Value::Map(pairs) => pairs,
+            _ => Vec::new(),
+        };
+        let mut entries = Vec::with_capacity(pairs.len());
+        for (handle, raw) in pairs {
+            let (Value::BulkString(handle), Value::BulkString(raw)) = (handle, raw) else {
+                continue;
+            };
+            let (Ok(handle), Ok(raw)) = (String::from_utf8(handle), String::from_utf8(raw)) else {
+                continue;
+            };
+            match serde_json::from_str::<IndexEntry>(&raw) {
+                Ok(entry) => entries.push((handle, raw, entry)),
+                Err(_) => {
+                    rocket::warn!("user index {index}: entry {handle:?} is not ours; skipped")
+                }
+            }
+        }
+        Ok(entries)
     }
 }
 
@@ -555,6 +886,18 @@ impl SessionStore for RedisStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         RedisStore::ping(self).await
+    }
+
+    async fn commit_bound(&self, write: &BoundWrite) -> Result<bool, StoreError> {
+        RedisStore::commit_bound(self, write).await
+    }
+
+    async fn user_sessions(&self, user: &UserKey) -> Result<Vec<UserSession>, StoreError> {
+        RedisStore::user_sessions(self, user).await
+    }
+
+    async fn end_user_sessions(&self, user: &UserKey, which: &Ending) -> Result<usize, StoreError> {
+        RedisStore::end_user_sessions(self, user, which).await
     }
 }
 

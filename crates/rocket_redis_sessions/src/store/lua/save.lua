@@ -39,7 +39,9 @@ end
 -- measures it (a counter going from 5 to 6 reads nothing more); one that does not grow
 -- it goes through, even past a limit lowered since.
 if added > 0 then
+  -- Reserved fields (the empty marker, a user binding) are no keys of the app's.
   local keys = redis.call('HLEN', key) - redis.call('HEXISTS', key, '\0')
+    - redis.call('HEXISTS', key, '\0user')
   if keys + added > tonumber(ARGV[3]) then return -2 end
 end
 if grow > 0 then
