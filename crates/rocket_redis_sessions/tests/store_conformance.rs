@@ -915,3 +915,70 @@ async fn a_redis_store_without_redis_reports_it_unavailable() {
     assert_eq!(store.load(&id()).await.unwrap(), None);
     assert_eq!(store.pool().breaker_trips(), 1);
 }
+
+#[rocket::async_test]
+async fn a_users_index_is_one_hash_named_by_the_hashed_user_id_holding_only_hashed_keys() {
+    let (h, url) = redis_store();
+    let user = user_name("layout@example.com");
+    let (id, bound) = signed_in(&h.store, &user, "Firefox on Linux", &record(&[])).await;
+    let index = h.store.index_key(&UserKey::new(&user));
+    let hex = UserKey::new(&user).hex();
+    assert!(index.ends_with(&format!("user:{{{}}}{hex}", &hex[..4])), "{index}");
+    assert!(!index.contains(&user), "the user id never appears in a key name");
+    let session_key = h.store.key(&id);
+    assert_eq!(
+        &session_key[session_key.len() - 70..session_key.len() - 64],
+        &format!("{{{}}}", &hex[..4]),
+        "the session takes the user's slot tag"
+    );
+    let entries: Vec<(String, String)> =
+        test_redis::query(&url, redis::cmd("HGETALL").arg(&index)).await;
+    assert_eq!(entries.len(), 1);
+    let (handle, entry) = &entries[0];
+    assert_eq!(handle, &bound.handle);
+    let entry: serde_json::Value = serde_json::from_str(entry).unwrap();
+    assert_eq!(entry["key"], session_key.as_str(), "the session's hashed key, never its id");
+    assert_eq!(entry["created"], START_MS);
+    assert_eq!(entry["device"], "Firefox on Linux");
+    assert!(!entries[0].1.contains(&id.encode()) && !entries[0].1.contains(&user));
+    // The index outlives every session in it: its TTL runs to the newest one's absolute
+    // deadline.
+    let ttl = pttl(&url, &index).await;
+    let absolute = ABSOLUTE.as_millis() as i64;
+    assert!((absolute - 5_000..=absolute).contains(&ttl), "index TTL {ttl}");
+    h.store.end_user_sessions(&bound.user, &Ending::All).await.unwrap();
+    assert_eq!(pttl(&url, &index).await, -2, "an emptied index is deleted");
+}
+
+#[rocket::async_test]
+async fn a_redis_sessions_last_seen_time_is_read_off_its_ttl() {
+    let (h, url) = redis_store();
+    let user = user_name("last-seen");
+    let (id, bound) = signed_in(&h.store, &user, "d", &record(&[])).await;
+    let key = h.store.key(&id);
+    // As if the session had last been used 40 s ago (the suite's idle timeout is 60 s).
+    let idle = IDLE.as_millis() as i64;
+    h.advance(Duration::from_secs(120));
+    let _: i64 = test_redis::query(&url, redis::cmd("PEXPIRE").arg(&key).arg(idle - 40_000)).await;
+    let now = h.clock.load(Ordering::SeqCst);
+    let seen = h.store.user_sessions(&bound.user).await.unwrap()[0].last_seen_ms;
+    assert!((now - 42_000..=now - 38_000).contains(&seen), "{} s ago", (now - seen) / 1000);
+    // A load restarts the idle TTL in its one round trip: that is the new last-seen time.
+    assert!(h.store.load(&id).await.unwrap().is_some());
+    let seen = h.store.user_sessions(&bound.user).await.unwrap()[0].last_seen_ms;
+    assert!((now - 2_000..=now).contains(&seen), "{} ms ago", now - seen);
+}
+
+#[rocket::async_test]
+async fn a_redis_index_entry_not_of_the_stores_form_is_skipped_and_left_alone() {
+    let (h, url) = redis_store();
+    let user = user_name("garbled");
+    let (_, bound) = signed_in(&h.store, &user, "d", &record(&[])).await;
+    let index = h.store.index_key(&bound.user);
+    let _: i64 =
+        test_redis::query(&url, redis::cmd("HSET").arg(&index).arg("junk").arg("not json")).await;
+    assert_eq!(handles(&h.store, &user).await, vec![bound.handle.clone()]);
+    assert_eq!(h.store.end_user_sessions(&bound.user, &Ending::All).await.unwrap(), 1);
+    let left: Vec<String> = test_redis::query(&url, redis::cmd("HKEYS").arg(&index)).await;
+    assert_eq!(left, vec!["junk".to_owned()]);
+}
