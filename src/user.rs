@@ -34,6 +34,12 @@ impl SignedInUser {
         session.insert(Self::KEY, self)
     }
 
+    /// The id the session layer indexes the user's sessions by: the provider and its id
+    /// for the user (the same person through two providers is two users here).
+    pub fn user_id(&self) -> String {
+        format!("{}:{}", self.provider, self.sub)
+    }
+
     /// Signs the user out; returns whether someone was signed in.
     pub fn clear(session: &Session<'_>) -> bool {
         session.remove(Self::KEY)

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use common::{Launched, input_value};
 
 struct Browser {
-    app: Launched,
+    app: Arc<Launched>,
     http: reqwest::Client,
     jar: Arc<Jar>,
     redis_url: String,
@@ -31,13 +31,64 @@ impl Browser {
         let prefix = common::unique_prefix(test);
         let provider = json!({ "provider.key_prefix": format!("{prefix}provider:") });
         let app = Launched::start(&redis_url, &prefix, common::merged(provider, overrides)).await;
+        Self::with_jar(Arc::new(app), redis_url, prefix, None)
+    }
+
+    fn with_jar(
+        app: Arc<Launched>,
+        redis_url: String,
+        prefix: String,
+        user_agent: Option<&str>,
+    ) -> Self {
         let jar = Arc::new(Jar::default());
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .cookie_provider(jar.clone())
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Self { app, http, jar, redis_url, prefix }
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(agent) = user_agent {
+            http = http.user_agent(agent);
+        }
+        Self { app, http: http.build().unwrap(), jar, redis_url, prefix }
+    }
+
+    /// Another browser (its own cookies) on the same app, saying it is `user_agent`.
+    fn device(&self, user_agent: &str) -> Self {
+        Self::with_jar(
+            self.app.clone(),
+            self.redis_url.clone(),
+            self.prefix.clone(),
+            Some(user_agent),
+        )
+    }
+
+    /// Signs in through the demo provider as `name`.
+    async fn sign_in(&self, name: &str) {
+        let authorize = self.start(None).await;
+        let back = self.consent(&authorize, "approve", name).await;
+        let res = self.get(&back).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(self.signed_in_as().await.as_deref(), Some(name));
+    }
+
+    /// The dashboard's list of the user's sessions: (device label, handle, this device?).
+    async fn devices(&self) -> Vec<(String, String, bool)> {
+        let page = page_text(self.get("/").await, StatusCode::OK).await;
+        let mut devices = Vec::new();
+        for item in page.split("<li class=\"device").skip(1) {
+            let handle = item.split("data-handle=\"").nth(1).and_then(|r| r.split('"').next());
+            let label = item.split("<strong class=\"device-label\">").nth(1);
+            let label = label.and_then(|r| r.split("</strong>").next());
+            let (Some(handle), Some(label)) = (handle, label) else { continue };
+            devices.push((label.to_owned(), handle.to_owned(), item.starts_with(" current")));
+        }
+        devices
+    }
+
+    /// Posts a form of the dashboard's with its CSRF token and `fields`.
+    async fn dashboard_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let page = page_text(self.get("/").await, StatusCode::OK).await;
+        let mut form = vec![("csrf_token".to_owned(), input_value(&page, "csrf_token"))];
+        form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        self.post(path, &form).await
     }
 
     fn url(&self, path_or_url: &str) -> String {
@@ -114,7 +165,9 @@ impl Browser {
     /// The session's hash key in Redis (the test's one session).
     async fn session_key(&self) -> String {
         let keys = common::redis::keys(&self.redis_url, &self.prefix).await;
-        let sessions: Vec<&String> = keys.iter().filter(|k| !k.contains("provider:")).collect();
+        // Not the provider's keys, nor the index of the signed-in user's sessions.
+        let own = |k: &&String| !k[self.prefix.len()..].starts_with(['p', 'u']);
+        let sessions: Vec<&String> = keys.iter().filter(own).collect();
         assert_eq!(sessions.len(), 1, "{keys:?}");
         sessions[0].clone()
     }
@@ -494,4 +547,130 @@ async fn simultaneous_sign_ins_cannot_pass_the_cap() {
 fn query_param(url: &str, name: &str) -> String {
     let url = reqwest::Url::parse(url).unwrap();
     url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).unwrap()
+}
+
+const FIREFOX_LINUX: &str =
+    "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) \
+    AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
+#[rocket::async_test]
+async fn one_device_of_a_user_lists_and_signs_out_another() {
+    let first = Browser::open("devices").await;
+    let laptop = first.device(FIREFOX_LINUX);
+    let phone = first.device(SAFARI_IPHONE);
+    laptop.sign_in("Ada Lovelace").await;
+    phone.sign_in("Ada Lovelace").await;
+    let seen = laptop.devices().await;
+    let labels: Vec<(&str, bool)> = seen.iter().map(|(l, _, here)| (l.as_str(), *here)).collect();
+    assert_eq!(labels, [("Firefox on Linux", true), ("Safari on iOS", false)], "{seen:?}");
+    let phone_handle = seen[1].1.clone();
+    assert!(!phone.cookie().unwrap().contains(&phone_handle), "the handle is not the id");
+    // Someone else signed in elsewhere is not listed.
+    let other = first.device(FIREFOX_LINUX);
+    other.sign_in("Grace Hopper").await;
+    assert_eq!(other.devices().await.len(), 1);
+
+    // Without the form's CSRF token nothing ends.
+    let forged = [("handle".to_owned(), phone_handle.clone())];
+    assert_eq!(laptop.post("/sessions/end", &forged).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(phone.signed_in_as().await.as_deref(), Some("Ada Lovelace"));
+
+    let res = laptop.dashboard_form("/sessions/end", &[("handle", &phone_handle)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = page_text(laptop.get("/").await, StatusCode::OK).await;
+    assert!(page.contains("That session was ended: its device is signed out."), "{page}");
+    let page = page_text(laptop.get("/").await, StatusCode::OK).await;
+    assert!(!page.contains("That session was ended"), "the message shows once");
+    // Gone for the phone at once: its next request has no session.
+    assert_eq!(phone.signed_in_as().await, None);
+    assert_eq!(phone.cookie(), None, "its dead cookie was removed");
+    let left: Vec<String> = laptop.devices().await.into_iter().map(|d| d.0).collect();
+    assert_eq!(left, ["Firefox on Linux"]);
+    assert_eq!(laptop.signed_in_as().await.as_deref(), Some("Ada Lovelace"));
+
+    // Ending it again, or a handle of no session, ends nothing; a malformed one is refused.
+    let res = laptop.dashboard_form("/sessions/end", &[("handle", &phone_handle)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = page_text(laptop.get("/").await, StatusCode::OK).await;
+    assert!(page.contains("That session had already ended."), "{page}");
+    let res = laptop.dashboard_form("/sessions/end", &[("handle", "not-a-handle")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[rocket::async_test]
+async fn sign_out_everywhere_else_keeps_only_this_device() {
+    let first = Browser::open("everywhere-else").await;
+    let devices: Vec<Browser> =
+        [FIREFOX_LINUX, SAFARI_IPHONE, "curl/8.5.0"].iter().map(|ua| first.device(ua)).collect();
+    for device in &devices {
+        device.sign_in("Katherine Johnson").await;
+    }
+    assert_eq!(devices[2].devices().await.len(), 3);
+    let res = devices[2].dashboard_form("/sessions/end-others", &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = page_text(devices[2].get("/").await, StatusCode::OK).await;
+    assert!(page.contains("Signed out 2 other sessions."), "{page}");
+    assert_eq!(devices[0].signed_in_as().await, None);
+    assert_eq!(devices[1].signed_in_as().await, None);
+    assert_eq!(devices[2].signed_in_as().await.as_deref(), Some("Katherine Johnson"));
+    let left = devices[2].devices().await;
+    assert_eq!(left.len(), 1);
+    assert_eq!((left[0].0.as_str(), left[0].2), ("curl", true));
+    assert!(!page.contains("Sign out everywhere else"), "no button with one session left");
+    let res = devices[2].dashboard_form("/sessions/end-others", &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = page_text(devices[2].get("/").await, StatusCode::OK).await;
+    assert!(page.contains("You were signed in nowhere else."), "{page}");
+}
+
+#[rocket::async_test]
+async fn signing_out_or_ending_this_device_takes_it_off_the_list() {
+    let first = Browser::open("own-device").await;
+    let laptop = first.device(FIREFOX_LINUX);
+    let phone = first.device(SAFARI_IPHONE);
+    laptop.sign_in("Hedy Lamarr").await;
+    phone.sign_in("Hedy Lamarr").await;
+    // The phone signs out with the sign-out button: off the laptop's list.
+    let page = page_text(phone.get("/oauth").await, StatusCode::OK).await;
+    let token = input_value(&page, "csrf_token");
+    let res = phone.post("/oauth/logout", &[("csrf_token".into(), token)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(phone.signed_in_as().await, None);
+    assert!(phone.cookie().is_some(), "the phone keeps an anonymous session");
+    let listed: Vec<String> = laptop.devices().await.into_iter().map(|d| d.0).collect();
+    assert_eq!(listed, ["Firefox on Linux"]);
+    // The laptop ends its own session from the list: signed out here.
+    let own = laptop.devices().await[0].1.clone();
+    let res = laptop.dashboard_form("/sessions/end", &[("handle", &own)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = page_text(laptop.get("/").await, StatusCode::OK).await;
+    assert!(page.contains("This session was ended: you are signed out on this device."), "{page}");
+    assert_eq!(laptop.signed_in_as().await, None);
+    assert!(!page.contains("Your sessions"), "{page}");
+    // Not signed in: the forms say so and end nothing.
+    let res = laptop.dashboard_form("/sessions/end-others", &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = page_text(laptop.get("/").await, StatusCode::OK).await;
+    assert!(page.contains("You are not signed in"), "{page}");
+}
+
+#[rocket::async_test]
+async fn devices_of_a_user_work_on_a_redis_cluster() {
+    let cluster = rocket::tokio::task::spawn_blocking(common::redis::shared_cluster).await.unwrap();
+    let overrides = json!({
+        "databases.sessions.mode": "cluster",
+        "databases.sessions.urls": cluster.urls(),
+    });
+    let first = Browser::open_on("devices-cluster", "redis://unused".into(), overrides).await;
+    let laptop = first.device(FIREFOX_LINUX);
+    let phone = first.device(SAFARI_IPHONE);
+    laptop.sign_in("Barbara Liskov").await;
+    phone.sign_in("Barbara Liskov").await;
+    let seen = phone.devices().await;
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    let res = phone.dashboard_form("/sessions/end-others", &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(laptop.signed_in_as().await, None);
+    assert_eq!(phone.signed_in_as().await.as_deref(), Some("Barbara Liskov"));
 }

@@ -179,9 +179,10 @@ async fn callback(
         (None, Some(code)) => match providers.sign_in(provider, code, &pending.verifier).await {
             Ok(user) => {
                 user.store(&session)?;
-                // A new id (and CSRF token) once privileges change: a planted session id,
-                // or a token learnt before, is worth nothing.
-                session.cycle_id()?;
+                // Tied to the user (listed on their other devices), under a new id (and
+                // a new CSRF token) once privileges change: a planted session id, or a
+                // token learnt before, is worth nothing.
+                session.bind_user(&user.user_id())?;
                 csrf::forget(&session);
                 flash::set(
                     &session,
@@ -221,7 +222,11 @@ fn logout(session: Session<'_>, form: Form<LogoutForm<'_>>) -> Result<Redirect, 
         true => "You are signed out.",
         false => "You were not signed in.",
     };
-    session.cycle_id()?;
+    // Out of the user's list of sessions, under a new id either way.
+    match session.is_bound() {
+        true => session.unbind_user()?,
+        false => session.cycle_id()?,
+    }
     csrf::forget(&session);
     flash::set(&session, Kind::Success, message)?;
     Ok(Redirect::to("/oauth"))

@@ -40,6 +40,10 @@ impl From<SessionError> for ErrorResponse {
                 "A value in your session does not have the expected type."
             }
             SessionError::Unavailable => UNAVAILABLE,
+            SessionError::Index(_) => {
+                "Your sessions could not be read or ended right now. Nothing was lost: try \
+                 again in a moment."
+            }
             SessionError::Serialize { .. } | SessionError::Rng(_) | SessionError::NotAttached => {
                 "Something went wrong on our side."
             }

@@ -71,7 +71,7 @@ enum Answer {
 
 /// Stores `value` (as a JSON string) under `key`.
 #[post("/session", data = "<form>")]
-fn set(
+async fn set(
     session: Session<'_>,
     layer: &State<SessionLayer>,
     app_keys: &State<AppKeys>,
@@ -80,7 +80,7 @@ fn set(
     check_csrf(&session, Some(form.csrf_token))?;
     if let Some(error) = refusal(form.key, form.value) {
         let refused = Refused { error, key: form.key.into(), value: form.value.into() };
-        let page = dashboard(&session, layer, app_keys, Some(refused))?;
+        let page = dashboard(&session, layer, app_keys, Some(refused)).await?;
         return Ok(Answer::Refused((Status::UnprocessableEntity, page)));
     }
     session.insert(form.key, form.value)?;

@@ -1,6 +1,7 @@
 //! The demo app's routes: the JSON API, the health check, the pages and error pages.
 
 mod api;
+mod devices;
 mod forms;
 mod health;
 mod pages;
@@ -22,6 +23,7 @@ pub fn stage(app_keys: AppKeys) -> AdHoc {
             .mount("/", health::routes())
             .mount("/", pages::routes())
             .mount("/", forms::routes())
+            .mount("/", devices::routes())
             .mount("/static", FileServer::new(static_dir, Options::Missing))
             .register("/", page::catchers())
     })

@@ -71,7 +71,7 @@ pub(super) struct Refused {
 }
 
 /// The dashboard; `refused` re-renders it after a refused form with the visitor's input.
-pub(super) fn dashboard(
+pub(super) async fn dashboard(
     session: &Session<'_>,
     layer: &SessionLayer,
     app_keys: &AppKeys,
@@ -82,6 +82,7 @@ pub(super) fn dashboard(
     let entries: Vec<Entry> =
         mine.map(|(key, value)| Entry { key, value: value.to_string() }).collect();
     let app_entries: Vec<AppKeyView> = app_entries(session, app_keys);
+    let devices = super::devices::devices(session).await;
     Ok(Template::render(
         "index",
         context! {
@@ -90,6 +91,7 @@ pub(super) fn dashboard(
             entries,
             app_entries,
             refused,
+            devices,
             session: facts(session, layer),
             now: rfc3339(SystemTime::now()),
         },
@@ -99,12 +101,12 @@ pub(super) fn dashboard(
 /// Every key and value of the visitor's session, its times and store, and forms to change
 /// it.
 #[get("/")]
-fn index(
+async fn index(
     session: Session<'_>,
     layer: &State<SessionLayer>,
     app_keys: &State<AppKeys>,
 ) -> Result<Template, ErrorResponse> {
-    dashboard(&session, layer, app_keys, None)
+    dashboard(&session, layer, app_keys, None).await
 }
 
 /// The tutorial's example: counts this visitor's visits.
