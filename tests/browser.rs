@@ -34,6 +34,9 @@ enum Viewport {
 /// Their sizes, CSS pixels: a desktop's and a small phone's.
 const DESKTOP: (u32, u32) = (1200, 900);
 const PHONE: (u32, u32) = (360, 780);
+/// What the phone says it is.
+const PHONE_AGENT: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 \
+    (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36";
 /// The most any one step may take before the test gives up on it.
 const STEP_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -53,6 +56,105 @@ async fn a_visitor_stores_values_rotates_the_id_counts_visits_denies_and_signs_i
         .await;
     let base = app.base.clone();
     driver.run(Viewport::Phone, |browser| on_a_phone(browser, base)).await;
+}
+
+/// One user signed in on two browsers with profiles of their own (a desktop and a phone):
+/// each lists both sessions, and the desktop signs the phone out, first by ending its
+/// session, then with "Sign out everywhere else".
+#[rocket::async_test]
+async fn a_user_signed_in_on_two_browsers_ends_one_from_the_other() {
+    let driver = ChromeDriver::start();
+    let url = common::redis::shared_url();
+    let prefix = Screenshots::from_env().key_prefix();
+    let app = Launched::start(&url, &prefix, json!({})).await;
+    let (desktop_profile, phone_profile) = (ProfileDir::create(), ProfileDir::create());
+    let desktop = driver.open_browser(&desktop_profile, Viewport::Desktop).await;
+    let phone = driver.open_browser(&phone_profile, Viewport::Phone).await;
+    let steps = two_devices(desktop.clone(), phone.clone(), app.base.clone());
+    let outcome = rocket::tokio::spawn(steps).await;
+    desktop.close().await.expect("the desktop browser closes");
+    phone.close().await.expect("the phone browser closes");
+    if let Err(failure) = outcome {
+        std::panic::resume_unwind(failure.into_panic());
+    }
+}
+
+async fn two_devices(desktop: Client, phone: Client, base: String) {
+    let url = |path: &str| format!("{base}{path}");
+    let screenshots = Screenshots::from_env();
+    let name = "Margaret Hamilton";
+    for browser in [&phone, &desktop] {
+        browser.goto(&url("/oauth")).await.unwrap();
+        sign_in_at_the_provider(browser, name).await;
+        button(browser, "Approve").await.click().await.unwrap();
+        wait_for_flash(browser, "Signed in as Margaret Hamilton with Demo provider (built in).")
+            .await;
+    }
+    // Both devices list both sessions, oldest first, each marking its own.
+    phone.goto(&url("/")).await.unwrap();
+    assert_eq!(
+        devices_listed(&phone).await,
+        listed(&[("Chrome on Android", true), ("Headless Chrome on Linux", false)])
+    );
+    fits_a_phone(&phone, "/").await;
+    let show = "document.getElementById('devices').scrollIntoView()";
+    phone.execute(show, vec![]).await.unwrap();
+    screenshots.take(&phone, "sessions-phone").await;
+    desktop.goto(&url("/")).await.unwrap();
+    assert_eq!(
+        devices_listed(&desktop).await,
+        listed(&[("Chrome on Android", false), ("Headless Chrome on Linux", true)])
+    );
+    screenshots.take(&desktop, "sessions").await;
+
+    // The desktop ends the phone's session: the phone is signed out at its next click.
+    let end = "//li[contains(@class,'device')][not(contains(@class,'current'))]//button";
+    wait(&desktop).for_element(Locator::XPath(end)).await.unwrap().click().await.unwrap();
+    wait_for_flash(&desktop, "That session was ended: its device is signed out.").await;
+    assert_eq!(devices_listed(&desktop).await, listed(&[("Headless Chrome on Linux", true)]));
+    assert!(button_absent(&desktop, "Sign out everywhere else").await, "one session left");
+    phone.goto(&url("/oauth")).await.unwrap();
+    let you = text_of(&phone, "main section.card").await;
+    assert!(you.contains("You are not signed in."), "{you}");
+
+    // Signed in again on the phone; "Sign out everywhere else" on the desktop ends it.
+    sign_in_at_the_provider(&phone, name).await;
+    button(&phone, "Approve").await.click().await.unwrap();
+    wait_for_flash(&phone, "Signed in as Margaret Hamilton with Demo provider (built in).").await;
+    desktop.goto(&url("/")).await.unwrap();
+    assert_eq!(devices_listed(&desktop).await.len(), 2);
+    button(&desktop, "Sign out everywhere else").await.click().await.unwrap();
+    wait_for_flash(&desktop, "Signed out 1 other session.").await;
+    assert_eq!(devices_listed(&desktop).await, listed(&[("Headless Chrome on Linux", true)]));
+    phone.goto(&url("/")).await.unwrap();
+    wait(&phone).for_element(Locator::Css("footer")).await.unwrap();
+    assert!(phone.find(Locator::Id("devices")).await.is_err(), "the phone is signed out");
+    assert_eq!(text_of(&desktop, "header .who").await, "Signed in as Margaret Hamilton");
+}
+
+/// The dashboard's "Your sessions": each device's label, and whether it is this one.
+async fn devices_listed(browser: &Client) -> Vec<(String, bool)> {
+    wait(browser).for_element(Locator::Css("#devices li.device")).await.expect("Your sessions");
+    let mut listed = Vec::new();
+    for item in browser.find_all(Locator::Css("#devices li.device")).await.unwrap() {
+        let label = item.find(Locator::Css(".device-label")).await.unwrap().text().await.unwrap();
+        let class = item.attr("class").await.unwrap().unwrap_or_default();
+        let badge = item.find(Locator::Css(".badge")).await.is_ok();
+        assert_eq!(badge, class.contains("current"), "{label}: the badge marks this device");
+        listed.push((label, badge));
+    }
+    listed
+}
+
+/// `items` as [`devices_listed`] returns them.
+fn listed(items: &[(&str, bool)]) -> Vec<(String, bool)> {
+    items.iter().map(|(label, here)| (label.to_string(), *here)).collect()
+}
+
+/// Whether the page has no button labelled `label`.
+async fn button_absent(browser: &Client, label: &str) -> bool {
+    let xpath = format!("//button[normalize-space()='{label}']");
+    browser.find_all(Locator::XPath(&xpath)).await.unwrap().is_empty()
 }
 
 /// The scenario, step by step, as a person would click through it.
@@ -409,7 +511,8 @@ impl ChromeDriver {
         if viewport == Viewport::Phone {
             // A desktop window cannot be made this narrow: the phone is emulated.
             let metrics = json!({ "width": PHONE.0, "height": PHONE.1, "pixelRatio": 1.0 });
-            options["mobileEmulation"] = json!({ "deviceMetrics": metrics });
+            options["mobileEmulation"] =
+                json!({ "deviceMetrics": metrics, "userAgent": PHONE_AGENT });
         }
         let capabilities = json!({ "browserName": "chrome", "goog:chromeOptions": options });
         let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
