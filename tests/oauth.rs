@@ -561,7 +561,8 @@ async fn one_device_of_a_user_lists_and_signs_out_another() {
     let phone = first.device(SAFARI_IPHONE);
     laptop.sign_in("Ada Lovelace").await;
     phone.sign_in("Ada Lovelace").await;
-    let seen = laptop.devices().await;
+    let mut seen = laptop.devices().await;
+    seen.sort();
     let labels: Vec<(&str, bool)> = seen.iter().map(|(l, _, here)| (l.as_str(), *here)).collect();
     assert_eq!(labels, [("Firefox on Linux", true), ("Safari on iOS", false)], "{seen:?}");
     let phone_handle = seen[1].1.clone();

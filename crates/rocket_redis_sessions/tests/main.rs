@@ -5,3 +5,4 @@ mod example;
 mod launch;
 mod props;
 mod store_conformance;
+mod users;
