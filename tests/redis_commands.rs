@@ -38,6 +38,11 @@ fn remove(session: Session<'_>) -> &'static str {
     if session.remove("count") { "removed" } else { "absent" }
 }
 
+#[get("/t/bind")]
+fn bind(session: Session<'_>) -> Result<(), Status> {
+    session.bind_user("user-1").map_err(|_| Status::InternalServerError)
+}
+
 #[get("/t/sign-out")]
 fn sign_out(session: Session<'_>) -> Result<(), Status> {
     session.destroy();
@@ -51,7 +56,7 @@ async fn counted() -> Counted {
     let figment = common::figment(&server.url(), "cmds:", json!({}));
     let rocket = rocket_redis_sessions_demo::rocket_from(figment);
     let client =
-        common::untracked(rocket.mount("/", routes![cycle, destroy, remove, sign_out])).await;
+        common::untracked(rocket.mount("/", routes![cycle, destroy, remove, sign_out, bind])).await;
     let res = client.get("/api/counter").dispatch().await;
     let cookie = set_cookie(&res, "session").unwrap().value().to_owned();
     drop(res);
@@ -144,4 +149,27 @@ async fn rotating_destroying_and_signing_out_are_two_commands_each() {
         assert_eq!(commands, [&load[..], &[then]].concat(), "{path}");
         assert_eq!(round_trips, 2, "{path}: the load and one save");
     }
+}
+
+#[rocket::async_test]
+async fn a_session_bound_to_a_user_costs_what_any_session_does() {
+    let mut c = counted().await;
+    // The first sign-in loads the script into this new Redis (`EVAL`), as once per server.
+    c.cost("/t/bind", true).await;
+    let (commands, round_trips) = c.cost("/t/bind", true).await;
+    assert_eq!(
+        (commands, round_trips),
+        (["HGETALL", "PEXPIRE", "EVALSHA"].map(String::from).to_vec(), 2),
+        "the sign-in: one script moves the session and adds its entry"
+    );
+    let read = (vec!["HGETALL".to_owned(), "PEXPIRE".to_owned()], 1);
+    assert_eq!(c.cost("/api/session", true).await, read, "last seen costs nothing more");
+    let write = (["HGETALL", "PEXPIRE", "EVALSHA"].map(String::from).to_vec(), 2);
+    assert_eq!(c.cost("/api/counter", true).await, write);
+    assert_eq!(
+        c.cost("/t/cycle", true).await,
+        write,
+        "a rotation repoints its entry in its script"
+    );
+    assert_eq!(c.cost("/t/destroy", true).await, write, "an end removes its entry in its script");
 }
