@@ -272,6 +272,25 @@ impl Session<'_> {
     /// [`user_sessions`](Self::user_sessions) lists it on the user's other devices. A
     /// session without data is created by it.
     ///
+    /// ```rust,no_run
+    /// use rocket::post;
+    /// use rocket::response::Redirect;
+    /// use rocket_redis_sessions::{Session, SessionError};
+    ///
+    /// #[post("/signed-in")] // after your own check of the password or the OAuth answer
+    /// fn signed_in(session: Session<'_>) -> Result<Redirect, SessionError> {
+    ///     session.insert("user", "42")?;
+    ///     session.bind_user("42")?; // a new id, and an entry in user 42's index
+    ///     Ok(Redirect::to("/"))
+    /// }
+    ///
+    /// #[post("/sessions/others/end")]
+    /// async fn end_others(session: Session<'_>) -> Result<String, SessionError> {
+    ///     let ended = session.end_other_user_sessions().await?;
+    ///     Ok(format!("signed out {ended} other sessions"))
+    /// }
+    /// ```
+    ///
     /// # Errors
     /// [`SessionError::Rng`] when no id or handle can be minted.
     pub fn bind_user(&self, user_id: &str) -> Result<(), SessionError> {
