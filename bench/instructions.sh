@@ -13,7 +13,10 @@
 # As a guard (CI): MAX_RATIO="/api/session=1.20 /api/counter=1.17" exits 1 when a ratio
 # is above its limit.
 #
-# Needs valgrind, curl, redis-cli and a Redis (default: DB 15 of 127.0.0.1:6379).
+# SIGNED_IN=1 signs our session in (bench/sign-in.py, through the demo's built-in
+# provider) before counting: the requests then carry a session bound to a user.
+#
+# Needs valgrind, curl, redis-cli (python3 with SIGNED_IN=1) and a Redis (default: DB 15 of 127.0.0.1:6379).
 # Env: REDIS_URL, PORT (18090), REQUESTS (2000), WARMUP (300), ENDPOINTS, MAX_RATIO,
 # FLOOR (a floor binary already built, instead of building bench/rocket-floor), DATABASES
 # (our pool's table instead of REDIS_URL's server, e.g. a cluster's), KEEP (keep the
@@ -77,6 +80,10 @@ count() {
   cookie=$(curl -sf -D - -o /dev/null "http://127.0.0.1:$PORT/api/counter" \
     | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -n 1)
   [ -n "$cookie" ] || { echo "$label: /api/counter set no cookie" >&2; return 1; }
+  if [ "${SIGNED_IN:-0}" = 1 ] && [ "${label#ours}" != "$label" ]; then
+    # The session bound to a user, as after a sign-in (the floor has no users).
+    cookie=$(python3 bench/sign-in.py "http://127.0.0.1:$PORT" "$cookie")
+  fi
   printf 'header = "Cookie: %s"\n' "$cookie" | tee "$WORK/warmup" >"$WORK/requests"
   for i in $(seq 1 "$WARMUP"); do
     printf 'url = "http://127.0.0.1:%s%s"\noutput = "/dev/null"\n' "$PORT" "$path"

@@ -571,6 +571,13 @@ async fn one_device_of_a_user_lists_and_signs_out_another() {
     let other = first.device(FIREFOX_LINUX);
     other.sign_in("Grace Hopper").await;
     assert_eq!(other.devices().await.len(), 1);
+    // Nor can a user end it by its handle: a handle names a session of the user's own.
+    let grace_handle = other.devices().await[0].1.clone();
+    let res = laptop.dashboard_form("/sessions/end", &[("handle", &grace_handle)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = page_text(laptop.get("/").await, StatusCode::OK).await;
+    assert!(page.contains("That session had already ended."), "{page}");
+    assert_eq!(other.signed_in_as().await.as_deref(), Some("Grace Hopper"));
 
     // Without the form's CSRF token nothing ends.
     let forged = [("handle".to_owned(), phone_handle.clone())];

@@ -48,7 +48,7 @@ pub enum Commit {
     Replace { old: SessionId, id: SessionId, fields: Fields },
     /// A write to a session that is, or becomes, bound to a user, with the index entries
     /// that change with it (anything but a plain save of a bound session).
-    Bound(BoundWrite),
+    Bound(Box<BoundWrite>),
 }
 
 /// What the visitor's session cookie must become once the commit has succeeded.
@@ -77,10 +77,11 @@ pub struct State {
     fields: Fields,
     /// Keys set or removed since the load; their values are taken from `fields` at commit.
     changed: BTreeSet<String>,
-    /// The stored session's tie to a user, as loaded.
-    binding: Option<Binding>,
+    /// The stored session's tie to a user, as loaded (boxed, like the next: most sessions
+    /// have none, and the state is moved a few times per request).
+    binding: Option<Box<Binding>>,
     /// A tie made (`Some(Some(_))`) or undone (`Some(None)`) in this request.
-    rebind: Option<Option<Binding>>,
+    rebind: Option<Option<Box<Binding>>>,
 }
 
 impl State {
@@ -89,7 +90,7 @@ impl State {
         // Reserved fields sort first: a session without one pays a single comparison.
         let reserved = fields.first_key_value().is_some_and(|(k, _)| k.starts_with('\0'));
         let binding = match reserved {
-            true => fields.remove(BINDING_FIELD).and_then(|v| Binding::parse(&v)),
+            true => fields.remove(BINDING_FIELD).and_then(|v| Binding::parse(&v)).map(Box::new),
             false => None,
         };
         Self {
@@ -150,15 +151,15 @@ impl State {
     /// The session's tie to a user once this request is committed.
     pub fn bound(&self) -> Option<&Binding> {
         match (&self.rebind, self.status) {
-            (Some(rebind), _) => rebind.as_ref(),
+            (Some(rebind), _) => rebind.as_deref(),
             (None, SessionStatus::New | SessionStatus::Purged) => None,
-            (None, _) => self.binding.as_ref(),
+            (None, _) => self.binding.as_deref(),
         }
     }
 
     /// The tie the stored session has (what the index holds for it now).
     pub fn stored_binding(&self) -> Option<&Binding> {
-        self.stored.as_ref().or(self.purge.as_ref()).and(self.binding.as_ref())
+        self.stored.as_ref().or(self.purge.as_ref()).and(self.binding.as_deref())
     }
 
     /// Ties the session to `binding`'s user, creating it if needed, under a new id with
@@ -178,7 +179,7 @@ impl State {
             }
             SessionStatus::New | SessionStatus::Purged => SessionStatus::New,
         };
-        self.rebind = Some(Some(binding));
+        self.rebind = Some(Some(Box::new(binding)));
         Ok(())
     }
 
@@ -358,7 +359,7 @@ impl State {
             Some(_) => CookieChange::Keep,
         };
         let write = BoundWrite { old, new, carry, changes, fields, unbind: before, bind: after };
-        (Commit::Bound(write), cookie)
+        (Commit::Bound(Box::new(write)), cookie)
     }
 
     /// What to write, and what the visitor's cookie must become once it is written.

@@ -155,7 +155,7 @@ fn loaded_bound(binding: &Binding) -> (SessionId, State) {
 
 fn bound_write(commit: Commit) -> BoundWrite {
     match commit {
-        Commit::Bound(write) => write,
+        Commit::Bound(write) => *write,
         other => panic!("not a bound write: {other:?}"),
     }
 }
