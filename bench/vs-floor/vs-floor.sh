@@ -9,7 +9,9 @@
 # machine's speed drifts within minutes: ratios are taken within a round. Prints the median
 # table (summarize.py) with those ratios.
 # Env: run.sh knobs (CONNS, DURATION, LAT_DURATION, NO_LAT), ENDPOINTS, LABEL (default:
-#      app), CLEAN_PATTERN (a regex for your key prefix, e.g. '^session:').
+#      app), CLEAN_PATTERN (a regex for your key prefix, e.g. '^session:'), SIGN_IN=1 (the
+#      app's sessions are signed in through the demo's built-in provider before they are
+#      measured: session.lua).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROUNDS="${1:?usage: vs-floor.sh ROUNDS -- CMD...}"; shift
@@ -65,7 +67,9 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "== round $round/$ROUNDS"
   for path in $ENDPOINTS; do
     for label in $order; do
-      ENDPOINTS="$path" SERVER_PID="${PIDS[$label]}" OUT="$OUTDIR/round$round.tsv" \
+      # SIGN_IN=1: the app's sessions are signed in first (the floor has no users).
+      sign_in=0; [ "$label" != floor ] && sign_in="${SIGN_IN:-0}"
+      SIGN_IN="$sign_in" ENDPOINTS="$path" SERVER_PID="${PIDS[$label]}" OUT="$OUTDIR/round$round.tsv" \
         "$HERE/run.sh" "http://127.0.0.1:${PORTS[$label]}" "$label"
     done
   done

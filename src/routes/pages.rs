@@ -33,6 +33,8 @@ struct Facts {
     /// The timeouts, in words ("30 minutes").
     idle_timeout: String,
     absolute_timeout: String,
+    /// How often a read restarts the idle timeout in the store, in words.
+    touch_after: String,
 }
 
 /// `d` in words: "30 minutes", "24 hours", "1 second".
@@ -59,6 +61,10 @@ fn facts(session: &Session<'_>, layer: &SessionLayer) -> Facts {
         absolute_expires_at: absolute.and_then(rfc3339),
         idle_timeout: in_words(config.idle()),
         absolute_timeout: in_words(config.absolute()),
+        touch_after: match config.touch_after().is_zero() {
+            true => "every read".into(),
+            false => format!("at most once every {}", in_words(config.touch_after())),
+        },
     }
 }
 

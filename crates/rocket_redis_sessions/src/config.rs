@@ -61,6 +61,12 @@ pub struct SessionConfig {
     /// Seconds a session lives at most, counted from its creation, however often it is
     /// used. _Default:_ `86400` (24 hours).
     pub absolute_timeout: u64,
+    /// Seconds after which a read restarts the idle timeout again: a read of a session
+    /// whose timeout this process restarted less than `touch_after` ago is one Redis
+    /// command, with no write. A session in use may then end up to `touch_after` seconds
+    /// before `idle_timeout` has passed since its last use. `0`: every read restarts it.
+    /// Must be below `idle_timeout`. _Default:_ `idle_timeout / 30` (60 for 30 minutes).
+    pub touch_after: Option<u64>,
     /// Where sessions live: `"redis"`, `"memory"` or `"auto"`. _Default:_ `"redis"`.
     pub store: StoreKind,
     /// The `Secure` cookie attribute. _Default:_ `false` in the debug profile, `true` in
@@ -86,6 +92,7 @@ impl Default for SessionConfig {
             key_prefix: "session:".into(),
             idle_timeout: 1800,
             absolute_timeout: 86_400,
+            touch_after: None,
             store: StoreKind::Redis,
             secure: None,
             same_site: SameSiteConfig::Lax,
@@ -154,6 +161,11 @@ impl SessionConfig {
                 "idle_timeout and absolute_timeout must be between 1 and 315360000 (10 years)",
             ));
         }
+        if self.touch_after.is_some_and(|after| after >= self.idle_timeout) {
+            return Err(ConfigError::Invalid(
+                "touch_after must be below idle_timeout (0: every read restarts the idle timeout)",
+            ));
+        }
         if self.key_prefix.contains(['{', '}']) {
             return Err(ConfigError::Invalid(
                 "key_prefix may not contain `{` or `}`: Redis Cluster would take it as the \
@@ -174,6 +186,11 @@ impl SessionConfig {
     /// The idle timeout as a [`Duration`].
     pub fn idle(&self) -> Duration {
         Duration::from_secs(self.idle_timeout)
+    }
+
+    /// `touch_after` as a [`Duration`], its default filled in.
+    pub fn touch_after(&self) -> Duration {
+        Duration::from_secs(self.touch_after.unwrap_or(self.idle_timeout / 30))
     }
 
     /// The store's limits: `max_bytes` and `max_keys`.

@@ -67,3 +67,15 @@ fn a_key_prefix_with_a_brace_is_refused_saying_why() {
     let f = figment("debug", serde_json::json!({ "key_prefix": "app:sessions:" }));
     assert!(SessionConfig::from_figment(&f).is_ok());
 }
+
+#[test]
+fn touch_after_defaults_to_a_thirtieth_of_the_idle_timeout_and_stays_below_it() {
+    let config = SessionConfig::from_figment(&Figment::new().select("debug")).unwrap();
+    assert_eq!(config.touch_after(), Duration::from_secs(60));
+    let f = figment("debug", serde_json::json!({"idle_timeout": 600}));
+    assert_eq!(SessionConfig::from_figment(&f).unwrap().touch_after(), Duration::from_secs(20));
+    let f = figment("debug", serde_json::json!({"touch_after": 0}));
+    assert_eq!(SessionConfig::from_figment(&f).unwrap().touch_after(), Duration::ZERO);
+    let f = figment("debug", serde_json::json!({"idle_timeout": 60, "touch_after": 60}));
+    assert!(SessionConfig::from_figment(&f).is_err(), "touch_after must be below the idle timeout");
+}

@@ -92,8 +92,9 @@ impl SessionFairing {
             return Ok((memory(), false));
         }
         let pool = fetch(rocket).ok_or_else(|| missing_pool(rocket, name))?;
-        let redis =
-            RedisStore::new(pool, config.key_prefix.clone(), expiry).with_limits(config.limits());
+        let redis = RedisStore::new(pool, config.key_prefix.clone(), expiry)
+            .with_limits(config.limits())
+            .with_touch_after(config.touch_after());
         if config.store == StoreKind::Redis {
             return Ok((Backend::Redis(redis), false));
         }

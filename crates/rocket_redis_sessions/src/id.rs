@@ -89,6 +89,14 @@ impl SessionId {
         tag
     }
 
+    /// 64 of the id's random bits: a key for in-process maps that holds no usable part
+    /// of the id.
+    pub(crate) fn random_bits(&self) -> u64 {
+        let mut bits = [0u8; 8];
+        bits.copy_from_slice(&self.bytes[TAG_BYTES..TAG_BYTES + 8]);
+        u64::from_le_bytes(bits)
+    }
+
     fn from_bytes(bytes: [u8; ID_BYTES]) -> Self {
         Self { bytes, digest_hex: OnceLock::new() }
     }

@@ -2,7 +2,8 @@
 //! app's own [`rocket_db_pools`] pool.
 //!
 //! - A lazy [`Session`] request guard: only routes that take it touch the store, with one
-//!   round trip that also restarts the idle timeout.
+//!   round trip (one `HGETALL`, with the `PEXPIRE` that restarts the idle timeout once per
+//!   `touch_after`).
 //! - A [`SessionFairing`] that saves after the handler: only what changed, at most one
 //!   round trip, never bringing back a session that ended meanwhile, and only then sets
 //!   the cookie. A failed save turns the response into a 503; nothing is saved on a 5xx.
@@ -56,7 +57,8 @@
 //! # One request
 //!
 //! 1. A handler (or guard) asks for [`Session`]: the cookie is parsed and the session is
-//!    loaded in one store operation that also restarts its idle timeout.
+//!    loaded in one store operation (which restarts its idle timeout, at most once per
+//!    `touch_after`).
 //! 2. The handler reads and changes it in memory (`insert`, `remove`, `cycle_id`,
 //!    `destroy`, ...).
 //! 3. After the handler, the fairing commits by [`SessionStatus`]: at most one store

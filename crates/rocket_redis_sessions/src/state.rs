@@ -10,6 +10,7 @@
 //! Nothing here does I/O or touches cookies. [`State::into_commit`] says what to write and
 //! what the visitor's cookie must become once that write has succeeded.
 
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 
 use crate::SessionId;
@@ -77,9 +78,11 @@ pub struct State {
     fields: Fields,
     /// Keys set or removed since the load; their values are taken from `fields` at commit.
     changed: BTreeSet<String>,
-    /// The stored session's tie to a user, as loaded (boxed, like the next: most sessions
-    /// have none, and the state is moved a few times per request).
-    binding: Option<Box<Binding>>,
+    /// The stored session's tie to a user, as loaded: the reserved field's text, read
+    /// into `binding` only when a request asks (a plain read or save of a bound session
+    /// never does).
+    binding_field: Option<String>,
+    binding: OnceCell<Option<Box<Binding>>>,
     /// A tie made (`Some(Some(_))`) or undone (`Some(None)`) in this request.
     rebind: Option<Option<Box<Binding>>>,
 }
@@ -89,8 +92,8 @@ impl State {
     pub fn loaded(id: SessionId, mut fields: Fields) -> Self {
         // Reserved fields sort first: a session without one pays a single comparison.
         let reserved = fields.first_key_value().is_some_and(|(k, _)| k.starts_with('\0'));
-        let binding = match reserved {
-            true => fields.remove(BINDING_FIELD).and_then(|v| Binding::parse(&v)).map(Box::new),
+        let binding_field = match reserved {
+            true => fields.remove(BINDING_FIELD),
             false => None,
         };
         Self {
@@ -101,7 +104,8 @@ impl State {
             client_cookie: true,
             fields,
             changed: BTreeSet::new(),
-            binding,
+            binding_field,
+            binding: OnceCell::new(),
             rebind: None,
         }
     }
@@ -118,7 +122,8 @@ impl State {
             client_cookie,
             fields: Fields::new(),
             changed: BTreeSet::new(),
-            binding: None,
+            binding_field: None,
+            binding: OnceCell::new(),
             rebind: None,
         }
     }
@@ -153,13 +158,19 @@ impl State {
         match (&self.rebind, self.status) {
             (Some(rebind), _) => rebind.as_deref(),
             (None, SessionStatus::New | SessionStatus::Purged) => None,
-            (None, _) => self.binding.as_deref(),
+            (None, _) => self.loaded_binding(),
         }
     }
 
     /// The tie the stored session has (what the index holds for it now).
     pub fn stored_binding(&self) -> Option<&Binding> {
-        self.stored.as_ref().or(self.purge.as_ref()).and(self.binding.as_deref())
+        self.stored.as_ref().or(self.purge.as_ref()).and_then(|_| self.loaded_binding())
+    }
+
+    /// The tie the session was loaded with, read from its field on first use.
+    fn loaded_binding(&self) -> Option<&Binding> {
+        let parse = || self.binding_field.as_deref().and_then(Binding::parse).map(Box::new);
+        self.binding.get_or_init(parse).as_deref()
     }
 
     /// Ties the session to `binding`'s user, creating it if needed, under a new id with

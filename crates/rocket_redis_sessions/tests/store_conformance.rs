@@ -376,7 +376,7 @@ async fn signed_in(
     store.create(&anonymous, data).await.unwrap();
     let binding = binding(user, device);
     let (new, committed) = sign_in(store, &anonymous, data, &binding).await;
-    assert_eq!(committed.unwrap(), true, "signed in");
+    assert!(committed.unwrap(), "signed in");
     (new, binding)
 }
 
@@ -981,4 +981,42 @@ async fn a_redis_index_entry_not_of_the_stores_form_is_skipped_and_left_alone() 
     assert_eq!(h.store.end_user_sessions(&bound.user, &Ending::All).await.unwrap(), 1);
     let left: Vec<String> = test_redis::query(&url, redis::cmd("HKEYS").arg(&index)).await;
     assert_eq!(left, vec!["junk".to_owned()]);
+}
+
+#[rocket::async_test]
+async fn a_redis_read_restarts_the_idle_ttl_only_once_per_touch_after() {
+    let (h, url) = redis_store();
+    let store = h.store.clone().with_touch_after(Duration::from_secs(10));
+    let id = id();
+    store.create(&id, &record(&[("a", "1")])).await.unwrap();
+    let key = store.key(&id);
+    let shorten = || async {
+        let _: i64 = test_redis::query(&url, redis::cmd("PEXPIRE").arg(&key).arg(30_000)).await;
+    };
+    let idle = IDLE.as_millis() as i64;
+    // Created just now: reads within 10 s leave the TTL alone (no write to Redis).
+    shorten().await;
+    h.advance(Duration::from_secs(9));
+    assert!(store.load(&id).await.unwrap().is_some());
+    assert!(pttl(&url, &key).await <= 30_000, "not touched within the interval");
+    // The first read after it restarts the idle timeout, in its one round trip.
+    h.advance(Duration::from_secs(1));
+    assert!(store.load(&id).await.unwrap().is_some());
+    assert!(pttl(&url, &key).await > idle - 2_000, "touched once the interval passed");
+    // A save restarts it too, and counts as a touch.
+    shorten().await;
+    h.advance(Duration::from_secs(5));
+    assert!(store.update(&id, &changes(&[("a", Some("2"))])).await.unwrap());
+    assert!(pttl(&url, &key).await > idle - 2_000);
+    shorten().await;
+    h.advance(Duration::from_secs(9));
+    assert!(store.load(&id).await.unwrap().is_some());
+    assert!(pttl(&url, &key).await <= 30_000, "the save counted as a touch");
+    // Another process (a store of its own) has not touched it: its first read does.
+    let other = h.store.clone().with_touch_after(Duration::from_secs(10));
+    assert!(other.load(&id).await.unwrap().is_some());
+    assert!(pttl(&url, &key).await > idle - 2_000);
+    // An ended session is never served, touched or not.
+    other.delete(&id).await.unwrap();
+    assert_eq!(store.load(&id).await.unwrap(), None);
 }

@@ -10,6 +10,7 @@
 mod backend;
 mod memory;
 mod redis;
+mod touches;
 mod users;
 
 use std::collections::BTreeMap;

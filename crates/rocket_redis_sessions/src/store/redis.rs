@@ -23,6 +23,10 @@
 
 use redis::{self, Cmd, ErrorKind, RedisError, Script, ServerErrorKind, Value};
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::touches::Touches;
 use super::users::IndexEntry;
 use super::{
     BINDING_FIELD, Binding, BoundWrite, Changes, Clock, Ending, Expiry, Fields, Limits,
@@ -40,6 +44,8 @@ pub struct RedisStore {
     limits: Limits,
     clock: Clock,
     scripts: Scripts,
+    /// When this process last restarted each session's idle timeout (see `touch_after`).
+    touches: Arc<Touches>,
 }
 
 #[derive(Debug, Clone)]
@@ -83,7 +89,18 @@ impl RedisStore {
             bound: Lua::new(include_str!("lua/bound.lua")),
             end: Lua::new(include_str!("lua/end.lua")),
         };
-        Self { pool, prefix: prefix.into(), expiry, limits: Limits::NONE, clock, scripts }
+        let touches = Arc::new(Touches::new(0));
+        Self { pool, prefix: prefix.into(), expiry, limits: Limits::NONE, clock, scripts, touches }
+    }
+
+    /// The store, restarting a session's idle timeout on a read only when this process has
+    /// not done so for `touch_after` (a read is then one `HGETALL`). A session used all
+    /// along may then end up to `touch_after` before `idle` has passed since its last use.
+    /// `Duration::ZERO` (the default): every read restarts it.
+    #[must_use]
+    pub fn with_touch_after(mut self, touch_after: Duration) -> Self {
+        self.touches = Arc::new(Touches::new(super::millis(touch_after)));
+        self
     }
 
     /// The store, refusing saves past `limits` ([`StoreError::TooLarge`]).
@@ -152,7 +169,10 @@ impl RedisStore {
             })
             .await?;
         match Saved::from_reply(&value)? {
-            Saved::Done => Ok(()),
+            Saved::Done => {
+                self.touches.touched(id, self.clock.now_ms());
+                Ok(())
+            }
             Saved::Gone | Saved::Taken | Saved::TooLarge => Err(StoreError::Collision),
         }
     }
@@ -163,17 +183,25 @@ impl RedisStore {
     /// # Errors
     /// As the trait's.
     pub async fn load(&self, id: &SessionId) -> Result<Option<Fields>, StoreError> {
-        // One round trip of two plain commands (no script: cheaper for Redis). `PEXPIRE`
-        // on a missing key does nothing, so a load never creates anything.
+        // One round trip of plain commands (no script: cheaper for Redis): `HGETALL`, and
+        // `PEXPIRE` unless this process restarted the idle timeout within `touch_after`.
+        // `PEXPIRE` on a missing key does nothing, so a load never creates anything.
         let key = self.key(id);
         let idle = super::millis(self.expiry.idle);
-        let (mut read, mut touch) =
-            (command("HGETALL", 1, key.len()), command("PEXPIRE", 3, key.len()));
+        let now = self.clock.now_ms();
+        let touch = self.touches.due(id, now);
+        let mut read = command("HGETALL", 1, key.len());
         read.arg(&key);
-        touch.arg(&key).arg(idle).arg("XX");
-        let mut pipe = redis::Pipeline::with_capacity(2);
-        pipe.add_command(read).add_command(touch);
-        let mut replies = self.send_pipeline(&pipe).await?.into_iter();
+        let mut replies = match touch {
+            true => {
+                let mut touch = command("PEXPIRE", 3, key.len());
+                touch.arg(&key).arg(idle).arg("XX");
+                let mut pipe = redis::Pipeline::with_capacity(2);
+                pipe.add_command(read).add_command(touch);
+                self.send_pipeline(&pipe).await?.into_iter()
+            }
+            false => vec![self.send_read(&read).await?, Value::Int(1)].into_iter(),
+        };
         let hash = match (replies.next(), replies.next()) {
             // Something other than a hash under a session's key: not ours, so left alone,
             // and the visitor gets a new session (as for a hash we cannot read).
@@ -199,21 +227,34 @@ impl RedisStore {
         let Some(fields) = hash.and_then(|hash| decode_hash(hash, &key)) else {
             return Ok(None);
         };
-        match self.expiry.ttl_ms(id.created_ms(), self.clock.now_ms()) {
+        match self.expiry.ttl_ms(id.created_ms(), now) {
             None => {
                 // Past its absolute lifetime: never served, and gone now.
                 self.delete(id).await?;
                 Ok(None)
             }
-            Some(ttl) if ttl < idle => {
+            // Not touched: the TTL set by the last touch stops at the deadline already.
+            Some(ttl) if ttl < idle && touch => {
                 // In its last idle period the TTL must stop at the absolute deadline: one
                 // more command, only in that window.
                 let cut = redis::cmd("PEXPIRE").arg(&key).arg(ttl).arg("XX").to_owned();
                 self.send(&cut, None).await?;
                 Ok(Some(fields))
             }
-            Some(_) => Ok(Some(fields)),
+            Some(_) => {
+                if touch {
+                    self.touches.touched(id, now);
+                }
+                Ok(Some(fields))
+            }
         }
+    }
+
+    /// Sends the one command of a read and returns its reply as it came (an error reply
+    /// included), as [`RedisStore::send_pipeline`] does for several.
+    async fn send_read(&self, cmd: &Cmd) -> Result<Value, StoreError> {
+        let mut conn = self.pool.get().await.map_err(unavailable)?;
+        conn.send_command(cmd).await.map_err(redis_down)
     }
 
     /// [`SessionStore::update`].
@@ -223,7 +264,11 @@ impl RedisStore {
     pub async fn update(&self, id: &SessionId, changes: &Changes) -> Result<bool, StoreError> {
         match self.save(id, None, changes).await? {
             Saved::TooLarge => Err(StoreError::TooLarge),
-            saved => Ok(saved == Saved::Done),
+            Saved::Done => {
+                self.touches.touched(id, self.clock.now_ms());
+                Ok(true)
+            }
+            _ => Ok(false),
         }
     }
 
@@ -240,7 +285,11 @@ impl RedisStore {
         match self.save(old, Some(&self.key(new)), changes).await? {
             Saved::Taken => Err(StoreError::Collision),
             Saved::TooLarge => Err(StoreError::TooLarge),
-            saved => Ok(saved == Saved::Done),
+            Saved::Done => {
+                self.touches.touched(new, self.clock.now_ms());
+                Ok(true)
+            }
+            Saved::Gone => Ok(false),
         }
     }
 
@@ -538,6 +587,14 @@ impl RedisStore {
     /// # Errors
     /// As the trait's.
     pub async fn commit_bound(&self, write: &BoundWrite) -> Result<bool, StoreError> {
+        let written = self.write_bound(write).await?;
+        if let (true, Some(new)) = (written, &write.new) {
+            self.touches.touched(new, self.clock.now_ms());
+        }
+        Ok(written)
+    }
+
+    async fn write_bound(&self, write: &BoundWrite) -> Result<bool, StoreError> {
         let now = self.clock.now_ms();
         let key = |id: &Option<SessionId>| id.as_ref().map(|id| self.key(id));
         let (old, new) = (key(&write.old), key(&write.new));
