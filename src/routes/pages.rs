@@ -61,9 +61,11 @@ fn facts(session: &Session<'_>, layer: &SessionLayer) -> Facts {
         absolute_expires_at: absolute.and_then(rfc3339),
         idle_timeout: in_words(config.idle()),
         absolute_timeout: in_words(config.absolute()),
-        touch_after: match config.touch_after().is_zero() {
-            true => "every read".into(),
-            false => format!("at most once every {}", in_words(config.touch_after())),
+        touch_after: match config.touch_after().as_secs() {
+            0 => "on every read".into(),
+            60 => "at most once a minute".into(),
+            3600 => "at most once an hour".into(),
+            _ => format!("at most once every {}", in_words(config.touch_after())),
         },
     }
 }
