@@ -34,6 +34,17 @@ impl Browser {
         Self::with_jar(Arc::new(app), redis_url, prefix, None)
     }
 
+    /// The app with its sessions on the test binary's shared Redis Cluster.
+    async fn open_on_cluster(test: &str) -> Self {
+        let cluster =
+            rocket::tokio::task::spawn_blocking(common::redis::shared_cluster).await.unwrap();
+        let overrides = json!({
+            "databases.sessions.mode": "cluster",
+            "databases.sessions.urls": cluster.urls(),
+        });
+        Self::open_on(test, "redis://unused".into(), overrides).await
+    }
+
     fn with_jar(
         app: Arc<Launched>,
         redis_url: String,
@@ -327,12 +338,7 @@ async fn a_callback_where_no_sign_in_waits_says_why_on_the_oauth_page() {
 /// provider's code and token (on other slots) all work.
 #[rocket::async_test]
 async fn the_round_trip_works_on_a_redis_cluster() {
-    let cluster = rocket::tokio::task::spawn_blocking(common::redis::shared_cluster).await.unwrap();
-    let overrides = json!({
-        "databases.sessions.mode": "cluster",
-        "databases.sessions.urls": cluster.urls(),
-    });
-    let b = Browser::open_on("on-cluster", "redis://unused".into(), overrides).await;
+    let b = Browser::open_on_cluster("on-cluster").await;
     let before = b.cookie();
     let authorize = b.start(Some("/counter")).await;
     let back = b.consent(&authorize, "approve", "Ada").await;
@@ -665,12 +671,7 @@ async fn signing_out_or_ending_this_device_takes_it_off_the_list() {
 
 #[rocket::async_test]
 async fn devices_of_a_user_work_on_a_redis_cluster() {
-    let cluster = rocket::tokio::task::spawn_blocking(common::redis::shared_cluster).await.unwrap();
-    let overrides = json!({
-        "databases.sessions.mode": "cluster",
-        "databases.sessions.urls": cluster.urls(),
-    });
-    let first = Browser::open_on("devices-cluster", "redis://unused".into(), overrides).await;
+    let first = Browser::open_on_cluster("devices-cluster").await;
     let laptop = first.device(FIREFOX_LINUX);
     let phone = first.device(SAFARI_IPHONE);
     laptop.sign_in("Barbara Liskov").await;
