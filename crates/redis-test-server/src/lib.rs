@@ -68,8 +68,21 @@ impl RedisServer {
         Self::start_with(&[])
     }
 
-    /// Starts a server on a free port with `extra` options (`["--replicaof", ...]`).
+    /// Starts a server on a free port with `extra` options (`["--replicaof", ...]`). A free
+    /// port is only free when it is picked: if the server exits at once (another process
+    /// took the port meanwhile), it is started again on another, up to five times.
     pub fn start_with(extra: &[String]) -> Self {
+        for _ in 0..5 {
+            if let Some(server) = Self::try_start_with(extra) {
+                return server;
+            }
+        }
+        panic!("redis-server exited at start on five free ports in a row");
+    }
+
+    /// [`RedisServer::start_with`] once: `None` when the server exits before it answers
+    /// (its port, or one in `extra`, was taken meanwhile).
+    pub fn try_start_with(extra: &[String]) -> Option<Self> {
         let port = free_port();
         let mut args: Vec<String> = ["--port", &port.to_string(), "--bind", "127.0.0.1"]
             .iter()
@@ -78,7 +91,9 @@ impl RedisServer {
             .map(|s| (*s).to_owned())
             .collect();
         args.extend(extra.iter().cloned());
-        Self::spawn(port, args)
+        let mut server = Self { port, pid: 0, args, child: None };
+        server.launch().ok()?;
+        Some(server)
     }
 
     /// Runs `redis-server ARGS...`, which must listen on `port`, and waits until it answers.
@@ -100,6 +115,13 @@ impl RedisServer {
 
     /// Starts the server again on the same port (after [`RedisServer::stop`]).
     pub fn restart(&mut self) {
+        if let Err(status) = self.launch() {
+            panic!("redis-server exited ({status}) on port {}", self.port);
+        }
+    }
+
+    /// Starts the server and waits until it answers; the exit status when it ends first.
+    fn launch(&mut self) -> Result<(), std::process::ExitStatus> {
         assert!(self.child.is_none(), "the server is running");
         require_redis_server();
         // The shell ends when redis-server does (so a server that cannot start is noticed
@@ -121,12 +143,14 @@ impl RedisServer {
             if let Some((child, _)) = &mut self.child
                 && let Ok(Some(status)) = child.try_wait()
             {
-                panic!("redis-server exited ({status}) on port {}", self.port);
+                self.child = None;
+                return Err(status);
             }
             assert!(Instant::now() < deadline, "redis-server did not answer within 10 s");
             std::thread::sleep(Duration::from_millis(20));
         }
         self.pid = server_pid(self.port);
+        Ok(())
     }
 
     /// Whether the server runs (it was not stopped or killed since it last started).

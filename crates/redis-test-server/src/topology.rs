@@ -98,21 +98,28 @@ impl RedisCluster {
     /// until every node reports `cluster_state:ok` and every replica is in sync.
     pub fn start(node_timeout_ms: u64) -> Self {
         let dir = TempDir::create("cluster");
-        let bus_ports: Vec<u16> = (0..6).map(|_| free_port()).collect();
-        let nodes: Vec<RedisServer> = (0..6)
+        // Each node with a free port and a free bus port, both picked again if the node
+        // exits at start (another process took one of them meanwhile).
+        let (nodes, bus_ports): (Vec<RedisServer>, Vec<u16>) = (0..6)
             .map(|i| {
-                let mut extra = fast_options(dir.path());
                 let conf = dir.path().join(format!("nodes-{i}.conf"));
-                extra.extend(
-                    ["--cluster-enabled", "yes", "--cluster-port", &bus_ports[i].to_string()]
-                        .iter()
-                        .chain(&["--cluster-config-file", &conf.display().to_string()])
-                        .chain(&["--cluster-node-timeout", &node_timeout_ms.to_string()])
-                        .map(|s| (*s).to_owned()),
-                );
-                RedisServer::start_with(&extra)
+                for _ in 0..5 {
+                    let bus = free_port();
+                    let mut extra = fast_options(dir.path());
+                    extra.extend(
+                        ["--cluster-enabled", "yes", "--cluster-port", &bus.to_string()]
+                            .iter()
+                            .chain(&["--cluster-config-file", &conf.display().to_string()])
+                            .chain(&["--cluster-node-timeout", &node_timeout_ms.to_string()])
+                            .map(|s| (*s).to_owned()),
+                    );
+                    if let Some(node) = RedisServer::try_start_with(&extra) {
+                        return (node, bus);
+                    }
+                }
+                panic!("cluster node {i} exited at start on five pairs of free ports");
             })
-            .collect();
+            .unzip();
         let ports: Vec<u16> = nodes.iter().map(RedisServer::port).collect();
         let ids: Vec<String> =
             ports.iter().map(|&p| on_port(p, redis::cmd("CLUSTER").arg("MYID")).unwrap()).collect();
