@@ -94,6 +94,22 @@ impl Browser {
         devices
     }
 
+    /// Posts a dashboard form (as [`Browser::dashboard_form`]), follows its 303 back to
+    /// `/` and returns that page, which shows the form's message.
+    async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> String {
+        let res = self.dashboard_form(path, fields).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
+        page_text(self.get("/").await, StatusCode::OK).await
+    }
+
+    /// A laptop and a phone on the app, both signed in as `name`, the laptop first.
+    async fn laptop_and_phone(&self, name: &str) -> (Self, Self) {
+        let (laptop, phone) = (self.device(FIREFOX_LINUX), self.device(SAFARI_IPHONE));
+        laptop.sign_in(name).await;
+        phone.sign_in(name).await;
+        (laptop, phone)
+    }
+
     /// Posts a form of the dashboard's with its CSRF token and `fields`.
     async fn dashboard_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         let page = page_text(self.get("/").await, StatusCode::OK).await;
@@ -563,10 +579,7 @@ const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS
 #[rocket::async_test]
 async fn one_device_of_a_user_lists_and_signs_out_another() {
     let first = Browser::open("devices").await;
-    let laptop = first.device(FIREFOX_LINUX);
-    let phone = first.device(SAFARI_IPHONE);
-    laptop.sign_in("Ada Lovelace").await;
-    phone.sign_in("Ada Lovelace").await;
+    let (laptop, phone) = first.laptop_and_phone("Ada Lovelace").await;
     let mut seen = laptop.devices().await;
     seen.sort();
     let labels: Vec<(&str, bool)> = seen.iter().map(|(l, _, here)| (l.as_str(), *here)).collect();
@@ -579,9 +592,7 @@ async fn one_device_of_a_user_lists_and_signs_out_another() {
     assert_eq!(other.devices().await.len(), 1);
     // Nor can a user end it by its handle: a handle names a session of the user's own.
     let grace_handle = other.devices().await[0].1.clone();
-    let res = laptop.dashboard_form("/sessions/end", &[("handle", &grace_handle)]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let page = page_text(laptop.get("/").await, StatusCode::OK).await;
+    let page = laptop.submit("/sessions/end", &[("handle", &grace_handle)]).await;
     assert!(page.contains("That session had already ended."), "{page}");
     assert_eq!(other.signed_in_as().await.as_deref(), Some("Grace Hopper"));
 
@@ -590,9 +601,7 @@ async fn one_device_of_a_user_lists_and_signs_out_another() {
     assert_eq!(laptop.post("/sessions/end", &forged).await.status(), StatusCode::FORBIDDEN);
     assert_eq!(phone.signed_in_as().await.as_deref(), Some("Ada Lovelace"));
 
-    let res = laptop.dashboard_form("/sessions/end", &[("handle", &phone_handle)]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let page = page_text(laptop.get("/").await, StatusCode::OK).await;
+    let page = laptop.submit("/sessions/end", &[("handle", &phone_handle)]).await;
     assert!(page.contains("That session was ended: its device is signed out."), "{page}");
     let page = page_text(laptop.get("/").await, StatusCode::OK).await;
     assert!(!page.contains("That session was ended"), "the message shows once");
@@ -604,9 +613,7 @@ async fn one_device_of_a_user_lists_and_signs_out_another() {
     assert_eq!(laptop.signed_in_as().await.as_deref(), Some("Ada Lovelace"));
 
     // Ending it again, or a handle of no session, ends nothing; a malformed one is refused.
-    let res = laptop.dashboard_form("/sessions/end", &[("handle", &phone_handle)]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let page = page_text(laptop.get("/").await, StatusCode::OK).await;
+    let page = laptop.submit("/sessions/end", &[("handle", &phone_handle)]).await;
     assert!(page.contains("That session had already ended."), "{page}");
     let res = laptop.dashboard_form("/sessions/end", &[("handle", "not-a-handle")]).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -621,9 +628,7 @@ async fn sign_out_everywhere_else_keeps_only_this_device() {
         device.sign_in("Katherine Johnson").await;
     }
     assert_eq!(devices[2].devices().await.len(), 3);
-    let res = devices[2].dashboard_form("/sessions/end-others", &[]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let page = page_text(devices[2].get("/").await, StatusCode::OK).await;
+    let page = devices[2].submit("/sessions/end-others", &[]).await;
     assert!(page.contains("Signed out 2 other sessions."), "{page}");
     assert_eq!(devices[0].signed_in_as().await, None);
     assert_eq!(devices[1].signed_in_as().await, None);
@@ -632,19 +637,14 @@ async fn sign_out_everywhere_else_keeps_only_this_device() {
     assert_eq!(left.len(), 1);
     assert_eq!((left[0].0.as_str(), left[0].2), ("curl", true));
     assert!(!page.contains("Sign out everywhere else"), "no button with one session left");
-    let res = devices[2].dashboard_form("/sessions/end-others", &[]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let page = page_text(devices[2].get("/").await, StatusCode::OK).await;
+    let page = devices[2].submit("/sessions/end-others", &[]).await;
     assert!(page.contains("You were signed in nowhere else."), "{page}");
 }
 
 #[rocket::async_test]
 async fn signing_out_or_ending_this_device_takes_it_off_the_list() {
     let first = Browser::open("own-device").await;
-    let laptop = first.device(FIREFOX_LINUX);
-    let phone = first.device(SAFARI_IPHONE);
-    laptop.sign_in("Hedy Lamarr").await;
-    phone.sign_in("Hedy Lamarr").await;
+    let (laptop, phone) = first.laptop_and_phone("Hedy Lamarr").await;
     // The phone signs out with the sign-out button: off the laptop's list.
     let page = page_text(phone.get("/oauth").await, StatusCode::OK).await;
     let token = input_value(&page, "csrf_token");
@@ -656,26 +656,19 @@ async fn signing_out_or_ending_this_device_takes_it_off_the_list() {
     assert_eq!(listed, ["Firefox on Linux"]);
     // The laptop ends its own session from the list: signed out here.
     let own = laptop.devices().await[0].1.clone();
-    let res = laptop.dashboard_form("/sessions/end", &[("handle", &own)]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let page = page_text(laptop.get("/").await, StatusCode::OK).await;
+    let page = laptop.submit("/sessions/end", &[("handle", &own)]).await;
     assert!(page.contains("This session was ended: you are signed out on this device."), "{page}");
     assert_eq!(laptop.signed_in_as().await, None);
     assert!(!page.contains("Your sessions"), "{page}");
     // Not signed in: the forms say so and end nothing.
-    let res = laptop.dashboard_form("/sessions/end-others", &[]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let page = page_text(laptop.get("/").await, StatusCode::OK).await;
+    let page = laptop.submit("/sessions/end-others", &[]).await;
     assert!(page.contains("You are not signed in"), "{page}");
 }
 
 #[rocket::async_test]
 async fn devices_of_a_user_work_on_a_redis_cluster() {
     let first = Browser::open_on_cluster("devices-cluster").await;
-    let laptop = first.device(FIREFOX_LINUX);
-    let phone = first.device(SAFARI_IPHONE);
-    laptop.sign_in("Barbara Liskov").await;
-    phone.sign_in("Barbara Liskov").await;
+    let (laptop, phone) = first.laptop_and_phone("Barbara Liskov").await;
     let seen = phone.devices().await;
     assert_eq!(seen.len(), 2, "{seen:?}");
     let res = phone.dashboard_form("/sessions/end-others", &[]).await;

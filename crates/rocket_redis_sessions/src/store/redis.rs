@@ -625,13 +625,14 @@ impl RedisStore {
             write.unbind.as_ref().map(|b| b.user.tag()),
             write.bind.as_ref().filter(|_| new.is_some()).map(|b| b.user.tag()),
         ];
+        let split = self.split(&tags);
         let mode = match (&old, &new) {
             (_, None) => "delete",
-            (Some(_), Some(_)) if write.carries() && !self.split(&tags) => "move",
+            (Some(_), Some(_)) if write.carries() && !split => "move",
             _ => "create",
         };
         let keys = [old.as_deref(), new.as_deref(), unbound.as_deref(), bound.as_deref()];
-        if !self.split(&tags) {
+        if !split {
             let step = BoundStep { keys, mode, check: write.carries(), unbind: gone };
             return match self.bound_step(&step, write, ttl).await? {
                 Value::Int(-1) => Err(StoreError::Collision),
