@@ -39,7 +39,7 @@ pub fn app_entries(
     session: &rocket_redis_sessions::Session<'_>,
     keys: &AppKeys,
 ) -> Vec<AppKeyView> {
-    let app = session.keys().into_iter().filter(|key| is_app_key(key));
+    let app = session.keys_where(is_app_key).into_iter();
     app.filter_map(|key| Some(keys.view(&key, &session.get::<Value>(&key).ok()??))).collect()
 }
 

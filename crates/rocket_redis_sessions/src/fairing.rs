@@ -186,7 +186,7 @@ impl Fairing for SessionFairing {
         let Some(layer) = req.rocket().state::<SessionLayer>() else { return };
         // A response made from a session is for its visitor only: no cache keeps it
         // (unless the handler said otherwise).
-        if !res.headers().contains("Cache-Control") {
+        if !has_header(res, "Cache-Control") {
             res.set_raw_header("Cache-Control", "no-store");
         }
         if res.status().class().is_server_error() {
@@ -232,6 +232,13 @@ impl Fairing for SessionFairing {
         strip_session_cookie(res, &layer.config().cookie_name);
         res.adjoin_header(Header::new("Set-Cookie", header.to_string()));
     }
+}
+
+/// Whether `res` has a header `name` (ASCII, any case). A response holds a handful of
+/// headers: comparing their names is cheaper than a lookup in Rocket's header map, which
+/// hashes the name byte by byte.
+fn has_header(res: &Response<'_>, name: &str) -> bool {
+    res.headers().iter().any(|h| h.name().as_str().eq_ignore_ascii_case(name))
 }
 
 /// Removes the Set-Cookie headers for the session cookie, keeping every other cookie.

@@ -386,7 +386,13 @@ impl Session<'_> {
 
     /// The keys, sorted.
     pub fn keys(&self) -> Vec<String> {
-        self.lock().fields().keys().cloned().collect()
+        self.keys_where(|_| true)
+    }
+
+    /// The keys for which `keep` is true, sorted (the app's own keys, say); only those
+    /// are copied.
+    pub fn keys_where(&self, keep: impl Fn(&str) -> bool) -> Vec<String> {
+        self.lock().fields().keys().filter(|key| keep(key)).cloned().collect()
     }
 
     /// Every key with its value, sorted by key.

@@ -29,8 +29,6 @@ const RANDOM_BYTES: usize = 32;
 const ID_BYTES: usize = TAG_BYTES + RANDOM_BYTES + 8;
 /// Length of an id in its cookie form: 42 bytes in unpadded base64.
 const ENCODED_LEN: usize = 56;
-/// Hex digits of the tag and of the digest in a storage key.
-const TAG_HEX: usize = 2 * TAG_BYTES;
 
 /// The slot tag of an id: which Redis Cluster slot its session's key hashes to.
 pub type SlotTag = [u8; TAG_BYTES];
@@ -124,20 +122,66 @@ impl SessionId {
     /// the hex SHA-256 of the whole id. A Redis dump, `MONITOR` or `SCAN` shows these,
     /// never a usable token.
     pub fn storage_key(&self, prefix: &str) -> String {
+        self.key(prefix).to_string()
+    }
+
+    /// [`SessionId::storage_key`] without an allocation for the usual short prefix: a
+    /// request names its session's key once or twice.
+    pub(crate) fn key(&self, prefix: &str) -> StorageKey {
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut key = String::with_capacity(prefix.len() + TAG_HEX + 2 + 64);
-        key.push_str(prefix);
-        key.push('{');
-        for byte in self.tag() {
-            key.push(char::from(HEX[usize::from(byte >> 4)]));
-            key.push(char::from(HEX[usize::from(byte & 0xf)]));
-        }
-        key.push('}');
-        let hex =
+        let digest =
             self.digest_hex.get_or_init(|| crate::token::hex(&crate::token::sha256(&self.bytes)));
-        // Only ASCII digits and letters are in `hex`.
-        key.push_str(std::str::from_utf8(hex).unwrap_or_default());
-        key
+        let mut tag = [b'{', 0, 0, 0, 0, b'}'];
+        for (pair, byte) in tag[1..5].chunks_exact_mut(2).zip(self.tag()) {
+            pair[0] = HEX[usize::from(byte >> 4)];
+            pair[1] = HEX[usize::from(byte & 0xf)];
+        }
+        let len = prefix.len() + tag.len() + digest.len();
+        if len > INLINE_KEY {
+            let mut key = String::with_capacity(len);
+            key.push_str(prefix);
+            // Only ASCII hex digits and braces are in `tag` and `digest`.
+            key.push_str(std::str::from_utf8(&tag).unwrap_or_default());
+            key.push_str(std::str::from_utf8(digest).unwrap_or_default());
+            return StorageKey::Heap(key);
+        }
+        let mut bytes = [0u8; INLINE_KEY];
+        let (start, rest) = bytes.split_at_mut(prefix.len());
+        start.copy_from_slice(prefix.as_bytes());
+        rest[..tag.len()].copy_from_slice(&tag);
+        rest[tag.len()..tag.len() + digest.len()].copy_from_slice(digest);
+        StorageKey::Inline { bytes, len: len as u8 }
+    }
+}
+
+/// Longest storage key kept without an allocation: a prefix of up to 58 bytes.
+const INLINE_KEY: usize = 128;
+
+/// A session's storage key (see [`SessionId::storage_key`]), as a `&str` through `Deref`.
+pub(crate) enum StorageKey {
+    /// The key in place: `len` bytes of `bytes`, UTF-8 (the prefix, then ASCII).
+    Inline { bytes: [u8; INLINE_KEY], len: u8 },
+    /// A key with a long prefix.
+    Heap(String),
+}
+
+impl std::ops::Deref for StorageKey {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            // The bytes are a `&str` prefix and ASCII, cut at their end.
+            Self::Inline { bytes, len } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            Self::Heap(key) => key,
+        }
+    }
+}
+
+impl fmt::Display for StorageKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self)
     }
 }
 

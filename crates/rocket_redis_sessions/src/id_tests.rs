@@ -45,6 +45,14 @@ fn the_storage_key_is_the_prefix_the_tag_and_the_hex_sha256_of_the_id() {
     assert_eq!(id.storage_key("s:"), format!("s:{{3fa9}}{expected}"));
     assert_eq!(id.clone().storage_key("t:"), format!("t:{{3fa9}}{expected}"), "the digest is kept");
     assert!(!id.storage_key("").contains(&id.encode()));
+    // Kept in place up to a 58-byte prefix, allocated past it: the same key either way.
+    for prefix in ["p".repeat(58), "p".repeat(59), "é".repeat(20), "é".repeat(40)] {
+        let key = id.key(&prefix);
+        assert_eq!(&*key, format!("{prefix}{{3fa9}}{expected}"), "{} bytes", prefix.len());
+        assert_eq!(key.to_string(), id.storage_key(&prefix));
+    }
+    assert!(matches!(id.key(&"p".repeat(58)), StorageKey::Inline { .. }));
+    assert!(matches!(id.key(&"p".repeat(59)), StorageKey::Heap(_)));
 }
 
 #[test]

@@ -112,7 +112,7 @@ impl RedisStore {
 
     /// The Redis key of `id`.
     pub fn key(&self, id: &SessionId) -> String {
-        id.storage_key(&self.prefix)
+        id.key(&self.prefix).to_string()
     }
 
     /// The pool the store sends through.
@@ -155,9 +155,17 @@ impl RedisStore {
         fields: &Fields,
         old: Option<&SessionId>,
     ) -> Result<(), StoreError> {
-        let key = self.key(id);
-        let old_key = old.map(|old| self.key(old));
-        let keys: Vec<&str> = std::iter::once(key.as_str()).chain(old_key.as_deref()).collect();
+        let key = id.key(&self.prefix);
+        let old_key = old.map(|old| old.key(&self.prefix));
+        let both;
+        let one = [&*key];
+        let keys = match &old_key {
+            Some(old_key) => {
+                both = [&*key, &**old_key];
+                &both[..]
+            }
+            None => &one[..],
+        };
         let ttl = self.expiry.ttl_ms(id.created_ms(), self.clock.now_ms()).unwrap_or(1);
         let size = fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
         let value = self
@@ -186,7 +194,8 @@ impl RedisStore {
         // One round trip of plain commands (no script: cheaper for Redis): `HGETALL`, and
         // `PEXPIRE` unless this process restarted the idle timeout within `touch_after`.
         // `PEXPIRE` on a missing key does nothing, so a load never creates anything.
-        let key = self.key(id);
+        let key = id.key(&self.prefix);
+        let key = &*key;
         let idle = super::millis(self.expiry.idle);
         let now = self.clock.now_ms();
         let touch = self.touches.due(id, now);
@@ -282,7 +291,7 @@ impl RedisStore {
         new: &SessionId,
         changes: &Changes,
     ) -> Result<bool, StoreError> {
-        match self.save(old, Some(&self.key(new)), changes).await? {
+        match self.save(old, Some(&new.key(&self.prefix)), changes).await? {
             Saved::Taken => Err(StoreError::Collision),
             Saved::TooLarge => Err(StoreError::TooLarge),
             Saved::Done => {
@@ -298,7 +307,7 @@ impl RedisStore {
     /// # Errors
     /// As the trait's.
     pub async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.unlink(&self.key(id)).await
+        self.unlink(&id.key(&self.prefix)).await
     }
 
     /// [`SessionStore::ping`].
@@ -318,15 +327,22 @@ impl RedisStore {
         new_key: Option<&str>,
         changes: &Changes,
     ) -> Result<Saved, StoreError> {
-        let key = self.key(id);
-        let key = key.as_str();
+        let key = id.key(&self.prefix);
+        let key = &*key;
         let Some(ttl) = self.expiry.ttl_ms(id.created_ms(), self.clock.now_ms()) else {
             // The deadline passed while the request ran: the session ends here.
             self.unlink(key).await?;
             return Ok(Saved::Gone);
         };
         let size = changes.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, String::len)).sum();
-        let keys: Vec<&str> = std::iter::once(key).chain(new_key).collect();
+        let both;
+        let keys = match new_key {
+            Some(new_key) => {
+                both = [key, new_key];
+                &both[..]
+            }
+            None => std::slice::from_ref(&key),
+        };
         let Limits { max_bytes, max_keys } = self.limits;
         let value = self
             .run(&self.scripts.save, &keys, 4 + 2 * changes.len(), size, |cmd| {

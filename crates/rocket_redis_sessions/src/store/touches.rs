@@ -11,6 +11,7 @@
 //! bits.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Mutex, PoisonError};
 
 use crate::SessionId;
@@ -26,13 +27,35 @@ const PER_SHARD: usize = 8192;
 #[derive(Debug)]
 pub(crate) struct Touches {
     after_ms: u64,
-    shards: [Mutex<HashMap<u64, u64>>; SHARDS],
+    shards: [Mutex<HashMap<u64, u64, BuildHasherDefault<RandomBits>>>; SHARDS],
+}
+
+/// The hash of a key that is random bits already (from the OS CSPRNG, through the id):
+/// the key itself. Nobody can choose keys that collide without knowing the ids.
+#[derive(Debug, Default)]
+pub(crate) struct RandomBits(u64);
+
+impl Hasher for RandomBits {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys are hashed here (`write_u64`); any other input is folded in.
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, bits: u64) {
+        self.0 = bits;
+    }
 }
 
 impl Touches {
     /// Touches that count as recent for `after_ms` (0: none does; every read touches).
     pub(crate) fn new(after_ms: u64) -> Self {
-        Self { after_ms, shards: std::array::from_fn(|_| Mutex::new(HashMap::new())) }
+        Self { after_ms, shards: std::array::from_fn(|_| Mutex::new(HashMap::default())) }
     }
 
     /// Whether a read of `id` at `now_ms` must restart its idle timeout.
@@ -58,10 +81,12 @@ impl Touches {
         shard.insert(key, now_ms);
     }
 
-    /// The shard and key of `id`: bits of its random part (never the whole id).
+    /// The shard and key of `id`: bits of its random part (never the whole id). The shard
+    /// is read from middle bits: the map places a key by its low bits and tells keys apart
+    /// by its top bits, which then vary within a shard.
     fn slot(id: &SessionId) -> (usize, u64) {
         let bits = id.random_bits();
-        ((bits >> 60) as usize % SHARDS, bits)
+        ((bits >> 32) as usize % SHARDS, bits)
     }
 }
 
