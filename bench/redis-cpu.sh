@@ -4,12 +4,13 @@
 #
 # Feeds Redis OPS pipelined operations per kind through `redis-cli --pipe` (as the app's
 # multiplexed connection sends them: many commands per read) over 64 session hashes, and
-# reads Redis's used_cpu_user + used_cpu_sys from INFO before and after. "EVALSHA
-# save.lua" is the app's save (crates/rocket_redis_sessions/src/store/lua/save.lua, loaded
-# with SCRIPT LOAD), which every update goes through (it checks the session's limits as
-# it writes); "HSET + PEXPIRE" is the script-free save an update that only set fields
-# once was, kept for comparison; "return 1" is an empty script with the same arguments,
-# the price of entering Lua at all.
+# reads Redis's used_cpu_user + used_cpu_sys from INFO before and after. Our read is one
+# `HGETALL`; once per `touch_after` it also restarts the idle timeout (the "touch" row).
+# "EVALSHA save.lua" is the app's save (crates/rocket_redis_sessions/src/store/lua/
+# save.lua, loaded with SCRIPT LOAD), which every update goes through (it checks the
+# session's limits as it writes); "HSET + PEXPIRE" is the script-free save an update that
+# only set fields once was, kept for comparison; "return 1" is an empty script with the
+# same arguments, the price of entering Lua at all.
 # Prints µs of Redis CPU per operation. Deletes the keys it made.
 #
 # Needs redis-cli and a Redis it may write to (REDIS_URL, default DB 15 of
@@ -51,6 +52,7 @@ resp() {
         key = p "h" (i % 64); str = p "s" (i % 64)
         if (kind == "get") print cmd("GET " str)
         else if (kind == "setex") print cmd("SETEX " str " 1800 {\"count\":" i "}")
+        else if (kind == "read") print cmd("HGETALL " key)
         else if (kind == "load") print cmd("HGETALL " key) cmd("PEXPIRE " key " 1800000 XX")
         else if (kind == "save") print cmd("HSET " key " count " i) cmd("PEXPIRE " key " 1800000 XX")
         else if (kind == "script") print cmd("EVALSHA " save " 1 " key " 1800000 65536 128 2 count " i)
@@ -59,25 +61,26 @@ resp() {
     }'
 }
 
-for kind in get setex load save script empty; do resp "$OPS" "$kind" >"$WORK/$kind"; done
+for kind in get setex read load save script empty; do resp "$OPS" "$kind" >"$WORK/$kind"; done
 # The sessions: one field each, with a TTL, as the app keeps them.
 for i in $(seq 0 63); do
   printf 'HSET %sh%d count 1\nPEXPIRE %sh%d 1800000\n' "$PREFIX" "$i" "$PREFIX" "$i"
 done | rcli >/dev/null
 
-printf '%-26s' operation
+printf '%-28s' operation
 for r in $(seq 1 "$ROUNDS"); do printf '%10s' "round $r"; done
 printf '\n'
-for kind in get setex load save script empty; do
+for kind in get setex read load save script empty; do
   case $kind in
     get) label="GET (floor read)" ;;
     setex) label="SETEX (floor write)" ;;
-    load) label="HGETALL + PEXPIRE (load)" ;;
+    read) label="HGETALL (read)" ;;
+    load) label="HGETALL + PEXPIRE (touch)" ;;
     save) label="HSET + PEXPIRE (save)" ;;
     script) label="EVALSHA save.lua" ;;
     empty) label="EVALSHA return 1" ;;
   esac
-  printf '%-26s' "$label"
+  printf '%-28s' "$label"
   for r in $(seq 1 "$ROUNDS"); do
     before=$(cpu)
     rcli --pipe <"$WORK/$kind" >"$WORK/pipe.log" 2>&1 || { tail -n 3 "$WORK/pipe.log" >&2; exit 1; }
