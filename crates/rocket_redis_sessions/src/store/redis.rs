@@ -169,7 +169,7 @@ impl RedisStore {
         let ttl = self.expiry.ttl_ms(id.created_ms(), self.clock.now_ms()).unwrap_or(1);
         let size = fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
         let value = self
-            .run(&self.scripts.create, &keys, 1 + 2 * fields.len(), size, |cmd| {
+            .run(&self.scripts.create, keys, 1 + 2 * fields.len(), size, |cmd| {
                 cmd.arg(ttl);
                 for (field, value) in fields {
                     cmd.arg(field).arg(value);
@@ -200,11 +200,11 @@ impl RedisStore {
         let now = self.clock.now_ms();
         let touch = self.touches.due(id, now);
         let mut read = command("HGETALL", 1, key.len());
-        read.arg(&key);
+        read.arg(key);
         let mut replies = match touch {
             true => {
                 let mut touch = command("PEXPIRE", 3, key.len());
-                touch.arg(&key).arg(idle).arg("XX");
+                touch.arg(key).arg(idle).arg("XX");
                 let mut pipe = redis::Pipeline::with_capacity(2);
                 pipe.add_command(read).add_command(touch);
                 self.send_pipeline(&pipe).await?.into_iter()
@@ -226,14 +226,14 @@ impl RedisStore {
             // is (every key the store writes has a TTL): a key someone made persistent, or
             // wrote by hand. Never served, and deleted if it still has no TTL.
             (Some(Value::Array(items)), _) if !items.is_empty() => {
-                return self.not_a_session(&key).await;
+                return self.not_a_session(key).await;
             }
             (Some(Value::Map(items)), _) if !items.is_empty() => {
-                return self.not_a_session(&key).await;
+                return self.not_a_session(key).await;
             }
             _ => return Ok(None),
         };
-        let Some(fields) = hash.and_then(|hash| decode_hash(hash, &key)) else {
+        let Some(fields) = hash.and_then(|hash| decode_hash(hash, key)) else {
             return Ok(None);
         };
         match self.expiry.ttl_ms(id.created_ms(), now) {
@@ -246,7 +246,7 @@ impl RedisStore {
             Some(ttl) if ttl < idle && touch => {
                 // In its last idle period the TTL must stop at the absolute deadline: one
                 // more command, only in that window.
-                let cut = redis::cmd("PEXPIRE").arg(&key).arg(ttl).arg("XX").to_owned();
+                let cut = redis::cmd("PEXPIRE").arg(key).arg(ttl).arg("XX").to_owned();
                 self.send(&cut, None).await?;
                 Ok(Some(fields))
             }
@@ -345,7 +345,7 @@ impl RedisStore {
         };
         let Limits { max_bytes, max_keys } = self.limits;
         let value = self
-            .run(&self.scripts.save, &keys, 4 + 2 * changes.len(), size, |cmd| {
+            .run(&self.scripts.save, keys, 4 + 2 * changes.len(), size, |cmd| {
                 cmd.arg(ttl).arg(max_bytes).arg(max_keys);
                 push_changes(cmd, changes);
             })
