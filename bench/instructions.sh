@@ -13,6 +13,9 @@
 # As a guard (CI): MAX_RATIO="/api/session=1.20 /api/counter=1.17" exits 1 when a ratio
 # is above its limit.
 #
+# TOUCH_AFTER=SECONDS sets our `[sessions] touch_after` (default: the app's, idle/30 =
+# 60 s; 0 = every read also restarts the idle timeout in Redis).
+#
 # SIGNED_IN=1 signs our session in (bench/sign-in.py, through the demo's built-in
 # provider) before counting: the requests then carry a session bound to a user.
 #
@@ -118,7 +121,7 @@ for path in $ENDPOINTS; do
   read -r ours sha < <(count "ours${path//\//_}" "$path" "$TARGET/release/rocket-redis-sessions-demo" ROCKET_PROFILE=release \
     ROCKET_PORT="$PORT" ROCKET_ADDRESS=127.0.0.1 ROCKET_LOG_LEVEL=off \
     ROCKET_DATABASES="${DATABASES:-$single_table}" \
-    ROCKET_SESSIONS="{key_prefix=\"$PREFIX\"}")
+    ROCKET_SESSIONS="{key_prefix=\"$PREFIX\"${TOUCH_AFTER:+, touch_after=$TOUCH_AFTER}}")
   read -r floor _ < <(count "floor${path//\//_}" "$path" "$FLOOR" PORT="$PORT" REDIS_URL="$REDIS_URL")
   [ -n "$ours" ] && [ -n "$floor" ] || { echo "$path: no count" >&2; exit 1; }
   ratio=$(awk -v a="$ours" -v b="$floor" 'BEGIN { printf "%.3f", a / b }')
