@@ -112,7 +112,7 @@ impl RedisStore {
 
     /// The Redis key of `id`.
     pub fn key(&self, id: &SessionId) -> String {
-        id.key(&self.prefix).to_string()
+        id.storage_key(&self.prefix)
     }
 
     /// The pool the store sends through.
@@ -157,15 +157,8 @@ impl RedisStore {
     ) -> Result<(), StoreError> {
         let key = id.key(&self.prefix);
         let old_key = old.map(|old| old.key(&self.prefix));
-        let both;
-        let one = [&*key];
-        let keys = match &old_key {
-            Some(old_key) => {
-                both = [&*key, &**old_key];
-                &both[..]
-            }
-            None => &one[..],
-        };
+        let mut two = [""; 2];
+        let keys = key_list(&mut two, &key, old_key.as_deref());
         let ttl = self.expiry.ttl_ms(id.created_ms(), self.clock.now_ms()).unwrap_or(1);
         let size = fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
         let value = self
@@ -335,14 +328,8 @@ impl RedisStore {
             return Ok(Saved::Gone);
         };
         let size = changes.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, String::len)).sum();
-        let both;
-        let keys = match new_key {
-            Some(new_key) => {
-                both = [key, new_key];
-                &both[..]
-            }
-            None => std::slice::from_ref(&key),
-        };
+        let mut two = [""; 2];
+        let keys = key_list(&mut two, key, new_key);
         let Limits { max_bytes, max_keys } = self.limits;
         let value = self
             .run(&self.scripts.save, keys, 4 + 2 * changes.len(), size, |cmd| {
@@ -498,6 +485,23 @@ fn command(name: &str, args: usize, bytes: usize) -> Cmd {
     let mut cmd = Cmd::with_capacity(args + 1, name.len() + bytes + 16 * (args + 1));
     cmd.arg(name);
     cmd
+}
+
+/// The keys of a script run: `first`, then `second` if there is one, in `two` (no
+/// allocation: creates and saves run on every write).
+fn key_list<'a>(
+    two: &'a mut [&'a str; 2],
+    first: &'a str,
+    second: Option<&'a str>,
+) -> &'a [&'a str] {
+    two[0] = first;
+    match second {
+        Some(second) => {
+            two[1] = second;
+            &two[..]
+        }
+        None => &two[..1],
+    }
 }
 
 fn unavailable(e: RedisPoolError) -> StoreError {
