@@ -74,3 +74,24 @@ async fn the_binary_starts_in_both_profiles_without_a_secret_key_and_says_nothin
         assert!(!log.contains("panicked"), "{profile}: {log}");
     }
 }
+
+/// A configuration that cannot work stops the binary before it listens: its log says what
+/// to fix, and it leaves with status 1, not with a panic (status 101 and a backtrace
+/// hint). Nothing here reaches Redis: the launch stops at the `[sessions]` check.
+#[test]
+fn a_configuration_that_cannot_work_stops_the_binary_with_its_reason_and_status_1() {
+    let (mut command, _) = binary::command("redis://127.0.0.1:1/0");
+    let out = command
+        .env("ROCKET_PROFILE", "debug")
+        .env("ROCKET_CLI_COLORS", "false")
+        .env_remove("ROCKET_LOG_LEVEL")
+        .env("ROCKET_SESSIONS", "{idle_timeout=60,touch_after=60}")
+        .output()
+        .expect("the app binary starts");
+    let log =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(log.contains("touch_after must be below idle_timeout"), "{log}");
+    assert!(log.contains("aborting due to fairing failure(s)"), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+}
